@@ -1,0 +1,63 @@
+// The table of every configuration key. 0.7.1's keys keep their names and defaults (except
+// `host`, which binds loopback unless told otherwise); ours are additions.
+#include "common/config.h"
+
+namespace channelstream {
+
+const std::vector<ConfigKey>& AllConfigKeys() {
+  static const std::vector<ConfigKey> keys = {
+      // --- Channelstream 0.7.1 keys -------------------------------------------------------
+      {"host", KeyType::kString, "127.0.0.1", "address the HTTP server binds (0.7.1 bound 0.0.0.0)", "all"},
+      {"port", KeyType::kInt, "8000", "HTTP port (REST API, /ws, /listen, admin)", "all"},
+      {"secret", KeyType::kString, "secret", "HMAC secret of the signed server API", "rest_adapter"},
+      {"admin_user", KeyType::kString, "admin", "admin panel user name", "rest_adapter"},
+      {"admin_secret", KeyType::kString, "admin_secret", "admin panel password", "rest_adapter"},
+      {"cookie_secret", KeyType::kString, "", "secret for the admin session cookie (empty: derived from secret and admin_secret)", "rest_adapter"},
+      {"allow_posting_from", KeyType::kList, "127.0.0.1", "addresses or CIDR ranges allowed to call the server API (0.0.0.0 = any)", "rest_adapter"},
+      {"allow_cors", KeyType::kList, "", "origins allowed by CORS (empty: Access-Control-Allow-Origin: * on every response)", "rest_adapter,gateway"},
+      {"validate_requests", KeyType::kBool, "true", "reject signatures older than signature_max_age", "rest_adapter"},
+      {"enforce_https", KeyType::kBool, "false", "generate https URLs in the admin panel and API explorer", "rest_adapter"},
+      {"http_scheme", KeyType::kString, "", "scheme used in generated URLs (empty: from the request)", "rest_adapter"},
+      {"wake_connections_after", KeyType::kDouble, "5", "long poll: seconds to wait for a first message", "gateway"},
+      {"gc_conns_after", KeyType::kDouble, "30", "seconds after which a connection with no client attached is removed", "broker"},
+      {"gc_channels_after", KeyType::kDouble, "259200", "seconds after which an empty, inactive channel is removed", "broker"},
+      {"log_level", KeyType::kString, "INFO", "DEBUG, INFO, WARNING or ERROR", "all"},
+      {"debug", KeyType::kBool, "false", "same as log_level DEBUG", "all"},
+      // --- Signing ----------------------------------------------------------------------
+      {"require_path_signature", KeyType::kBool, "true", "the signed value must be the request path (false: any value signed with the secret, as 0.7.1 accepted)", "rest_adapter"},
+      {"signature_max_age", KeyType::kDouble, "60", "seconds a signature stays valid when validate_requests is true", "rest_adapter"},
+      // --- Broker -----------------------------------------------------------------------
+      {"broker_listen", KeyType::kString, "127.0.0.1:8001", "gRPC address the broker binary listens on (all-in-one: only when embedded_broker_listen is true)", "broker"},
+      {"embedded_broker_listen", KeyType::kBool, "false", "all-in-one: also expose the broker's gRPC API on broker_listen", "broker"},
+      {"broker_address", KeyType::kString, "127.0.0.1:8001", "gRPC address of the broker (split deployment: gateway and rest_adapter connect here)", "gateway,rest_adapter"},
+      {"gc_users_after", KeyType::kDouble, "86400", "seconds after which a user with no connections is forgotten", "broker"},
+      {"gc_interval", KeyType::kDouble, "5", "seconds between garbage-collection sweeps", "broker"},
+      {"max_payload_bytes", KeyType::kInt, "65536", "largest serialized message payload or user state accepted", "broker"},
+      {"max_channels_per_connection", KeyType::kInt, "1000", "channels one connection may subscribe", "broker"},
+      {"max_connections_per_user", KeyType::kInt, "1000", "connections one user may hold", "broker"},
+      {"max_history_size", KeyType::kInt, "1000", "largest history_size a channel may be configured with", "broker"},
+      {"catchup_frames", KeyType::kInt, "100", "catch-up frames kept per channel and per user", "broker"},
+      {"catchup_max_age", KeyType::kDouble, "60", "seconds a catch-up frame is kept", "broker"},
+      // --- Gateway ----------------------------------------------------------------------
+      {"gateway_id", KeyType::kString, "", "name of this gateway in logs and admin info (empty: host:port)", "gateway"},
+      {"io_threads", KeyType::kInt, "0", "event-loop threads (0: one per core)", "gateway,rest_adapter"},
+      {"heartbeat_interval", KeyType::kDouble, "5", "seconds between [] heartbeats on WebSockets", "gateway"},
+      {"ws_ping_interval", KeyType::kDouble, "20", "seconds between WebSocket protocol pings", "gateway"},
+      {"client_timeout", KeyType::kDouble, "60", "close a WebSocket that sent nothing (text or pong) for this long", "gateway"},
+      {"long_poll_gather", KeyType::kDouble, "0.25", "long poll: seconds to gather more messages after the first", "gateway"},
+      {"max_queue_bytes", KeyType::kInt, "4194304", "bytes queued for one slow client before it is closed", "gateway"},
+      {"max_queue_messages", KeyType::kInt, "10000", "frames queued for one slow client before it is closed", "gateway"},
+      {"max_client_message_bytes", KeyType::kInt, "65536", "largest frame accepted from a WebSocket client", "gateway"},
+      {"allowed_origins", KeyType::kList, "", "WebSocket Origin allowlist (empty: any origin)", "gateway"},
+      {"broker_reconnect_delay", KeyType::kDouble, "1", "seconds between attempts to reach the broker", "gateway"},
+      // --- REST adapter -----------------------------------------------------------------
+      {"max_request_body_bytes", KeyType::kInt, "1048576", "largest HTTP request body accepted", "rest_adapter,gateway"},
+      {"admin_session_max_age", KeyType::kDouble, "86400", "seconds an admin session cookie stays valid", "rest_adapter"},
+      {"admin_signin_max_failures", KeyType::kInt, "5", "failed admin sign-ins per address before throttling", "rest_adapter"},
+      {"admin_signin_throttle", KeyType::kDouble, "60", "seconds an address is throttled after too many failed sign-ins", "rest_adapter"},
+      {"rpc_timeout", KeyType::kDouble, "10", "seconds a REST request waits for the broker", "rest_adapter"},
+  };
+  return keys;
+}
+
+}  // namespace channelstream

@@ -1,0 +1,74 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace channelstream {
+namespace {
+
+TEST(ConfigTest, DefaultsMatchChannelstream07) {
+  Config config;
+  EXPECT_EQ(config.GetInt("port"), 8000);
+  EXPECT_EQ(config.GetString("secret"), "secret");
+  EXPECT_EQ(config.GetString("admin_user"), "admin");
+  EXPECT_TRUE(config.GetBool("validate_requests"));
+  EXPECT_TRUE(config.GetBool("require_path_signature"));
+  EXPECT_EQ(config.GetList("allow_posting_from"), std::vector<std::string>{"127.0.0.1"});
+  EXPECT_TRUE(config.GetList("allow_cors").empty());
+  EXPECT_DOUBLE_EQ(config.GetDouble("wake_connections_after"), 5);
+}
+
+TEST(ConfigTest, IniSectionAndLists) {
+  Config config;
+  ASSERT_TRUE(config
+                  .LoadIniText("[app:main]\nuse = egg:x\n[channelstream]\nport = 9000\n"
+                               "allow_posting_from = 127.0.0.1, 10.0.0.0/8\n; comment\n",
+                               "t.ini")
+                  .ok());
+  EXPECT_EQ(config.GetInt("port"), 9000);
+  EXPECT_EQ(config.GetList("allow_posting_from"),
+            (std::vector<std::string>{"127.0.0.1", "10.0.0.0/8"}));
+}
+
+TEST(ConfigTest, UnknownKeyAndBadValuesAreNamed) {
+  Config config;
+  absl::Status status = config.LoadIniText("[channelstream]\nprot = 1\n", "t.ini");
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("t.ini:2: unknown key 'prot'"), std::string::npos);
+  status = config.Set("port", "eighty", "--port");
+  EXPECT_NE(status.message().find("'port' must be an integer"), std::string::npos);
+  EXPECT_FALSE(config.Set("port", "70000", "--port").ok());
+  EXPECT_FALSE(config.Set("validate_requests", "maybe", "x").ok());
+  EXPECT_FALSE(config.Set("log_level", "LOUD", "x").ok());
+  EXPECT_FALSE(config.LoadIniText("port = 1\n", "nosection.ini").ok());
+}
+
+TEST(ConfigTest, CommandLineOverEnvironmentOverIni) {
+  char arg0[] = "channelstream", arg1[] = "--port", arg2[] = "9100", arg3[] = "--log-level=DEBUG";
+  char* argv[] = {arg0, arg1, arg2, arg3};
+  char env0[] = "CHANNELSTREAM_PORT=9200", env1[] = "CHANNELSTREAM_SECRET=abc", env2[] = "PATH=/bin";
+  char* envp[] = {env0, env1, env2, nullptr};
+  absl::StatusOr<Config> config = ParseCommandLine(4, argv, envp, "channelstream");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->GetInt("port"), 9100);
+  EXPECT_EQ(config->GetString("secret"), "abc");
+  EXPECT_EQ(config->GetString("log_level"), "DEBUG");
+}
+
+TEST(ConfigTest, CommandLineErrors) {
+  char arg0[] = "x", arg1[] = "--nope", arg2[] = "1";
+  char* argv[] = {arg0, arg1, arg2};
+  EXPECT_FALSE(ParseCommandLine(3, argv, nullptr, "x").ok());
+  char missing[] = "--port";
+  char* argv2[] = {arg0, missing};
+  EXPECT_FALSE(ParseCommandLine(2, argv2, nullptr, "x").ok());
+  char dash_i[] = "-i", nofile[] = "/nonexistent/config.ini";
+  char* argv3[] = {arg0, dash_i, nofile};
+  EXPECT_FALSE(ParseCommandLine(3, argv3, nullptr, "x").ok());
+  char bad_env[] = "CHANNELSTREAM_PORT=abc";
+  char* envp[] = {bad_env, nullptr};
+  char* argv4[] = {arg0};
+  EXPECT_FALSE(ParseCommandLine(1, argv4, envp, "x").ok());
+}
+
+}  // namespace
+}  // namespace channelstream
