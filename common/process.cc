@@ -1,0 +1,48 @@
+#include "common/process.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/log.h"
+
+namespace channelstream {
+
+Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& program_name) {
+  absl::StatusOr<Config> config = ParseCommandLine(argc, argv, envp, program_name);
+  if (!config.ok()) {
+    if (absl::IsCancelled(config.status())) {  // --help
+      std::fputs(std::string(config.status().message()).c_str(), stdout);
+      std::exit(0);
+    }
+    ExitWithStartupError(std::string(config.status().message()));
+  }
+  SetLogLevelFromName(config->GetBool("debug") ? "DEBUG" : config->GetString("log_level"));
+  return *std::move(config);
+}
+
+void BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a client that vanishes mid-write must not kill the server
+}
+
+std::string WaitForShutdownSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  return received == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+void ExitWithStartupError(const std::string& message) {
+  std::fprintf(stderr, "channelstream: %s\n", message.c_str());
+  std::exit(2);
+}
+
+}  // namespace channelstream

@@ -1,0 +1,24 @@
+// Process plumbing every binary shares: config from the command line, and waiting for a
+// shutdown signal.
+#pragma once
+
+#include <string>
+
+#include "common/config.h"
+
+namespace channelstream {
+
+// Parses the command line (see ParseCommandLine), applies log_level/debug, and on error prints
+// one line to stderr and exits with code 2 (--help prints the help and exits 0).
+Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& program_name);
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so the
+// signal can be awaited synchronously. Call before starting any thread.
+void BlockShutdownSignals();
+// Waits until SIGINT or SIGTERM arrives; returns the signal's name.
+std::string WaitForShutdownSignal();
+
+// Prints `message` as one line on stderr and exits with code 2 (startup errors: port in use...).
+[[noreturn]] void ExitWithStartupError(const std::string& message);
+
+}  // namespace channelstream
