@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/install.sh
-bazel build -c opt //:channelstream
+bazel build //:channelstream
 exec ./bazel-bin/channelstream "$@"
