@@ -38,6 +38,7 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"max_history_size", KeyType::kInt, "1000", "largest history_size a channel may be configured with", "broker"},
       {"catchup_frames", KeyType::kInt, "100", "catch-up frames kept per channel and per user", "broker"},
       {"catchup_max_age", KeyType::kDouble, "60", "seconds a catch-up frame is kept", "broker"},
+      {"max_gateway_queue_items", KeyType::kInt, "100000", "deliveries queued for one gateway stream before the broker disconnects that gateway", "broker"},
       // --- Gateway ----------------------------------------------------------------------
       {"gateway_id", KeyType::kString, "", "name of this gateway in logs and admin info (empty: host:port)", "gateway"},
       {"io_threads", KeyType::kInt, "0", "event-loop threads (0: one per core)", "gateway,rest_adapter"},

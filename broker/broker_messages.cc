@@ -1,0 +1,321 @@
+// Publications, edits and deletes, and the routing every event shares: one encoded payload per
+// event, one Outbound per gateway with recipients, catch-up frames per channel and per user.
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "broker/broker_state.h"
+#include "common/ids.h"
+
+namespace channelstream {
+namespace {
+
+// Keys a publication may not smuggle into the client-visible object through extra_json.
+const char* const kHiddenKeys[] = {"pm_users", "exclude_users", "no_history"};
+
+std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  return std::vector<std::string>(items.begin(), items.end());
+}
+
+absl::Status CheckTimestamp(const std::string& text, const std::string& field) {
+  absl::Time ignored;
+  if (!text.empty() && !ParseTimestamp(text, &ignored))
+    return FieldError(field, "Not a valid datetime.");
+  return absl::OkStatus();
+}
+
+std::string NormalTimestamp(const std::string& text, absl::Time now) {
+  absl::Time time = now;
+  if (!text.empty()) ParseTimestamp(text, &time);
+  return FormatTimestamp(time);
+}
+
+// Finds the stored copy of a message in a frame list.
+Frame* FindFrame(std::deque<Frame>* frames, const std::string& uuid) {
+  for (Frame& frame : *frames) {
+    if (frame.uuid == uuid && frame.payload.value("type", "") == "message") return &frame;
+  }
+  return nullptr;
+}
+
+void ApplyEdit(const v1::MessageEdit& edit, const Json& message, const std::string& edited,
+               absl::Time now, Json* stored) {
+  if (!edit.message_json().empty()) (*stored)["message"] = message;
+  if (!edit.user().empty()) (*stored)["user"] = edit.user();
+  if (!edit.timestamp().empty()) (*stored)["timestamp"] = NormalTimestamp(edit.timestamp(), now);
+  (*stored)["edited"] = edited;
+}
+
+}  // namespace
+
+void BrokerState::TrimFrames(std::deque<Frame>* frames, absl::Time now) const {
+  while (!frames->empty() && static_cast<int64_t>(frames->size()) > options_.catchup_frames)
+    frames->pop_front();
+  while (!frames->empty() && frames->front().time + options_.catchup_max_age < now)
+    frames->pop_front();
+}
+
+void BrokerState::Route(const std::vector<const ConnectionRecord*>& recipients,
+                        const std::shared_ptr<const std::string>& payload,
+                        const std::string& channel, uint64_t seq, Outbox* out) {
+  std::map<uint64_t, std::vector<uint64_t>> by_gateway;
+  for (const ConnectionRecord* conn : recipients) {
+    for (const Attachment& attachment : conn->attachments)
+      by_gateway[attachment.gateway].push_back(attachment.handle);
+  }
+  for (auto& [gateway, handles] : by_gateway) {
+    Outbound item;
+    item.gateway = gateway;
+    item.payload_json = payload;
+    item.handles = std::move(handles);
+    item.channel = channel;
+    item.seq = seq;
+    out->push_back(std::move(item));
+  }
+}
+
+uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
+                                    const std::vector<std::string>& only_users,
+                                    const std::vector<std::string>& exclude_users, absl::Time now,
+                                    Outbox* out) {
+  const uint64_t seq = ++channel.seq;
+  channel.last_active = now;
+  Frame frame;
+  frame.seq = seq;
+  frame.time = now;
+  frame.uuid = payload.value("uuid", "");
+  frame.only_users = only_users;
+  frame.exclude_users = exclude_users;
+  std::vector<const ConnectionRecord*> recipients;
+  for (const std::string& conn_id : channel.conn_ids) {
+    const ConnectionRecord& conn = connections_.at(conn_id);
+    if (!frame.VisibleTo(conn.user)) continue;
+    ++counters_.total_messages;
+    recipients.push_back(&conn);
+  }
+  auto encoded = std::make_shared<const std::string>(DumpJson(payload));
+  Route(recipients, encoded, channel.name, seq, out);
+  if (channel.settings.store_frames()) {
+    frame.payload = payload;
+    channel.frames.push_back(std::move(frame));
+    TrimFrames(&channel.frames, now);
+  }
+  return seq;
+}
+
+void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json& payload,
+                              const std::vector<std::string>& exclude_users, absl::Time now,
+                              Outbox* out) {
+  std::set<std::string> targets(users.begin(), users.end());
+  for (const std::string& excluded : exclude_users) targets.erase(excluded);
+  std::vector<const ConnectionRecord*> recipients;
+  for (const std::string& name : targets) {
+    auto user = users_.find(name);
+    if (user == users_.end()) continue;
+    Frame frame;
+    frame.seq = ++user->second.frame_seq;
+    frame.time = now;
+    frame.uuid = payload.value("uuid", "");
+    frame.payload = payload;
+    user->second.frames.push_back(std::move(frame));
+    TrimFrames(&user->second.frames, now);
+    for (const std::string& conn_id : user->second.conn_ids) {
+      ++counters_.total_messages;
+      recipients.push_back(&connections_.at(conn_id));
+    }
+  }
+  if (recipients.empty()) return;
+  Route(recipients, std::make_shared<const std::string>(DumpJson(payload)), "", 0, out);
+}
+
+absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time now,
+                                  v1::PublishResponse* response, Outbox* out) {
+  // Parse and check every item first: a bad item rejects the whole request.
+  std::vector<Json> messages, extras;
+  for (const v1::Publication& item : request.publications()) {
+    if (item.user().empty()) return FieldError("user", "Missing data for required field.");
+    if (item.user().size() > 512) return FieldError("user", "Length must be between 1 and 512.");
+    if (item.channel().size() > 256)
+      return FieldError("channel", "Length must be between 1 and 256.");
+    if (!item.uuid().empty() && !IsUuid(item.uuid()))
+      return FieldError("uuid", "Not a valid UUID.");
+    if (absl::Status s = CheckTimestamp(item.timestamp(), "timestamp"); !s.ok()) return s;
+    if (static_cast<int64_t>(item.message_json().size()) > options_.max_payload_bytes)
+      return LimitError("max_payload_bytes",
+                        absl::StrCat("message is larger than ", options_.max_payload_bytes,
+                                     " bytes"));
+    absl::StatusOr<Json> message = ParseJsonField(item.message_json(), "message", Json());
+    if (!message.ok()) return message.status();
+    absl::StatusOr<Json> extra = ParseObjectField(item.extra_json(), "extra");
+    if (!extra.ok()) return extra.status();
+    messages.push_back(std::move(*message));
+    extras.push_back(std::move(*extra));
+  }
+
+  for (int i = 0; i < request.publications_size(); ++i) {
+    const v1::Publication& item = request.publications(i);
+    if (item.channel().empty() && item.pm_users().empty()) continue;  // 0.7 drops these
+    Json payload = std::move(extras[i]);
+    for (const char* key : kHiddenKeys) payload.erase(key);
+    payload["uuid"] = item.uuid().empty() ? NewUuid() : NormalizeUuid(item.uuid());
+    payload["timestamp"] = NormalTimestamp(item.timestamp(), now);
+    payload["user"] = item.user();
+    payload["channel"] = item.channel().empty() ? Json() : Json(item.channel());
+    payload["message"] = std::move(messages[i]);
+    payload["type"] = "message";
+    payload["catchup"] = false;
+    payload["edited"] = nullptr;
+    ++counters_.total_unique_messages;
+
+    const std::vector<std::string> pm_users = ToVector(item.pm_users());
+    const std::vector<std::string> exclude_users = ToVector(item.exclude_users());
+    uint64_t seq = 0;
+    if (!item.channel().empty()) {
+      auto channel = channels_.find(item.channel());
+      if (channel != channels_.end()) {
+        ChannelRecord& record = channel->second;
+        if (record.settings.store_history() && !item.no_history() &&
+            record.settings.history_size() > 0) {
+          record.history.push_back(payload);
+          while (record.history.size() > static_cast<size_t>(record.settings.history_size()))
+            record.history.pop_front();
+        }
+        seq = EmitToChannel(record, payload, pm_users, exclude_users, now, out);
+      }
+    } else {
+      EmitToUsers(pm_users, payload, exclude_users, now, out);
+    }
+
+    Json echo = payload;
+    echo["pm_users"] = pm_users;
+    echo["exclude_users"] = exclude_users;
+    echo["no_history"] = item.no_history();
+    v1::PublishedMessage* published = response->add_messages();
+    published->set_message_json(DumpJson(echo));
+    published->set_seq(seq);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, absl::Time now,
+                                       v1::EditMessagesResponse* response, Outbox* out) {
+  std::vector<Json> messages;
+  for (const v1::MessageEdit& edit : request.edits()) {
+    if (edit.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
+    if (!IsUuid(edit.uuid())) return FieldError("uuid", "Not a valid UUID.");
+    if (absl::Status s = CheckTimestamp(edit.timestamp(), "timestamp"); !s.ok()) return s;
+    if (absl::Status s = CheckTimestamp(edit.edited(), "edited"); !s.ok()) return s;
+    if (static_cast<int64_t>(edit.message_json().size()) > options_.max_payload_bytes)
+      return LimitError("max_payload_bytes", "message is larger than the limit");
+    absl::StatusOr<Json> message = ParseJsonField(edit.message_json(), "message", Json());
+    if (!message.ok()) return message.status();
+    messages.push_back(std::move(*message));
+  }
+  for (int i = 0; i < request.edits_size(); ++i) {
+    const v1::MessageEdit& edit = request.edits(i);
+    const std::string uuid = NormalizeUuid(edit.uuid());
+    const std::string edited = NormalTimestamp(edit.edited(), now);
+    std::vector<std::string> pm_users = ToVector(edit.pm_users());
+    std::vector<std::string> exclude_users;
+    // The event starts from the stored original when there is one, else from the request.
+    Json event = {{"uuid", uuid},
+                  {"channel", edit.channel().empty() ? Json() : Json(edit.channel())},
+                  {"user", edit.user()},
+                  {"message", messages[i]},
+                  {"timestamp", NormalTimestamp(edit.timestamp(), now)}};
+    bool found = false;
+    auto remember = [&](const Json& stored) {
+      if (!found) event = stored;
+      found = true;
+    };
+    if (!edit.channel().empty()) {
+      auto channel = channels_.find(edit.channel());
+      if (channel != channels_.end()) {
+        for (Json& stored : channel->second.history) {
+          if (stored.value("uuid", "") != uuid) continue;
+          ApplyEdit(edit, messages[i], edited, now, &stored);
+          remember(stored);
+        }
+        if (Frame* frame = FindFrame(&channel->second.frames, uuid)) {
+          ApplyEdit(edit, messages[i], edited, now, &frame->payload);
+          remember(frame->payload);
+          if (pm_users.empty()) pm_users = frame->only_users;
+          exclude_users = frame->exclude_users;
+        }
+      }
+    } else {
+      for (const std::string& name : pm_users) {
+        auto user = users_.find(name);
+        if (user == users_.end()) continue;
+        if (Frame* frame = FindFrame(&user->second.frames, uuid)) {
+          ApplyEdit(edit, messages[i], edited, now, &frame->payload);
+          remember(frame->payload);
+        }
+      }
+    }
+    event["type"] = "message:edit";
+    event["catchup"] = false;
+    event["edited"] = edited;
+    if (!found && !edit.message_json().empty()) event["message"] = messages[i];
+    if (!edit.channel().empty()) {
+      auto channel = channels_.find(edit.channel());
+      if (channel != channels_.end())
+        EmitToChannel(channel->second, event, pm_users, exclude_users, now, out);
+    } else {
+      EmitToUsers(pm_users, event, {}, now, out);
+    }
+    response->add_messages_json(DumpJson(event));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& request, absl::Time now,
+                                         v1::DeleteMessagesResponse* response, Outbox* out) {
+  for (const v1::MessageDelete& del : request.deletes()) {
+    if (del.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
+    if (!IsUuid(del.uuid())) return FieldError("uuid", "Not a valid UUID.");
+  }
+  for (const v1::MessageDelete& del : request.deletes()) {
+    const std::string uuid = NormalizeUuid(del.uuid());
+    std::vector<std::string> pm_users = ToVector(del.pm_users());
+    std::vector<std::string> exclude_users;
+    auto is_target = [&](const Json& stored) {
+      return stored.value("uuid", "") == uuid && stored.value("type", "") == "message";
+    };
+    auto remove_frames = [&](std::deque<Frame>* frames) {
+      for (auto it = frames->begin(); it != frames->end();) {
+        if (is_target(it->payload)) {
+          if (pm_users.empty()) pm_users = it->only_users;
+          exclude_users = it->exclude_users;
+          it = frames->erase(it);
+        } else {
+          ++it;
+        }
+      }
+    };
+    Json event = {{"uuid", uuid},
+                  {"channel", del.channel().empty() ? Json() : Json(del.channel())},
+                  {"type", "message:delete"},
+                  {"timestamp", FormatTimestamp(now)},
+                  {"catchup", false}};
+    if (!del.channel().empty()) {
+      auto channel = channels_.find(del.channel());
+      if (channel != channels_.end()) {
+        auto& history = channel->second.history;
+        history.erase(std::remove_if(history.begin(), history.end(), is_target), history.end());
+        remove_frames(&channel->second.frames);
+        EmitToChannel(channel->second, event, pm_users, exclude_users, now, out);
+      }
+    } else {
+      for (const std::string& name : ToVector(del.pm_users())) {
+        auto user = users_.find(name);
+        if (user != users_.end()) remove_frames(&user->second.frames);
+      }
+      EmitToUsers(ToVector(del.pm_users()), event, {}, now, out);
+    }
+    response->add_messages_json(DumpJson(event));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace channelstream

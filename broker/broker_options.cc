@@ -1,0 +1,19 @@
+#include "broker/broker_options.h"
+
+namespace channelstream {
+
+BrokerOptions BrokerOptions::FromConfig(const Config& config) {
+  BrokerOptions options;
+  options.gc_conns_after = absl::Seconds(config.GetDouble("gc_conns_after"));
+  options.gc_users_after = absl::Seconds(config.GetDouble("gc_users_after"));
+  options.gc_channels_after = absl::Seconds(config.GetDouble("gc_channels_after"));
+  options.catchup_max_age = absl::Seconds(config.GetDouble("catchup_max_age"));
+  options.catchup_frames = config.GetInt("catchup_frames");
+  options.max_payload_bytes = config.GetInt("max_payload_bytes");
+  options.max_channels_per_connection = config.GetInt("max_channels_per_connection");
+  options.max_connections_per_user = config.GetInt("max_connections_per_user");
+  options.max_history_size = config.GetInt("max_history_size");
+  return options;
+}
+
+}  // namespace channelstream

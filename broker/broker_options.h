@@ -1,0 +1,25 @@
+// The broker's limits and timings, read once from the config so the state model needs no Config.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "common/config.h"
+
+namespace channelstream {
+
+struct BrokerOptions {
+  absl::Duration gc_conns_after = absl::Seconds(30);
+  absl::Duration gc_users_after = absl::Hours(24);
+  absl::Duration gc_channels_after = absl::Hours(72);
+  absl::Duration catchup_max_age = absl::Seconds(60);
+  int64_t catchup_frames = 100;
+  int64_t max_payload_bytes = 65536;
+  int64_t max_channels_per_connection = 1000;
+  int64_t max_connections_per_user = 1000;
+  int64_t max_history_size = 1000;
+
+  static BrokerOptions FromConfig(const Config& config);
+};
+
+}  // namespace channelstream

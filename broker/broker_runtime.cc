@@ -1,0 +1,44 @@
+#include "broker/broker_runtime.h"
+
+#include <algorithm>
+
+#include "broker/broker_service.h"
+
+namespace channelstream {
+
+BrokerRuntime::BrokerRuntime(const Config& config)
+    : service_(std::make_unique<BrokerService>(
+          BrokerOptions::FromConfig(config),
+          static_cast<size_t>(std::max<long long>(1, config.GetInt("max_gateway_queue_items"))))),
+      gc_interval_(absl::Seconds(std::max(0.01, config.GetDouble("gc_interval")))) {}
+
+BrokerRuntime::~BrokerRuntime() { Stop(); }
+
+grpc::Service* BrokerRuntime::service() { return service_.get(); }
+
+void BrokerRuntime::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gc_thread_.joinable() || stopping_) return;
+  gc_thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      wake_.wait_for(lock, absl::ToChronoNanoseconds(gc_interval_), [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      service_->CollectGarbage();
+      lock.lock();
+    }
+  });
+}
+
+void BrokerRuntime::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (gc_thread_.joinable()) gc_thread_.join();
+  service_->Shutdown();
+}
+
+}  // namespace channelstream

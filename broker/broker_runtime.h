@@ -1,0 +1,41 @@
+// The broker as a component: its gRPC service plus the garbage-collection thread. The all-in-one
+// binary and broker/main.cc register service() with their grpc::Server.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/config.h"
+
+namespace channelstream {
+
+class BrokerService;
+
+class BrokerRuntime {
+ public:
+  explicit BrokerRuntime(const Config& config);
+  ~BrokerRuntime();
+  BrokerRuntime(const BrokerRuntime&) = delete;
+  BrokerRuntime& operator=(const BrokerRuntime&) = delete;
+
+  grpc::Service* service();
+  // Starts the garbage-collection thread (every gc_interval seconds).
+  void Start();
+  // Stops GC and ends every open GatewayStream so a server Shutdown does not wait on them.
+  // Safe to call twice.
+  void Stop();
+
+ private:
+  std::unique_ptr<BrokerService> service_;
+  absl::Duration gc_interval_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread gc_thread_;
+};
+
+}  // namespace channelstream

@@ -1,0 +1,166 @@
+#include "broker/broker_service.h"
+
+#include <thread>
+
+#include "common/log.h"
+
+namespace channelstream {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+    case absl::StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
+    case absl::StatusCode::kResourceExhausted: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
+    default: break;
+  }
+  return grpc::Status(code, std::string(status.message()));
+}
+
+}  // namespace
+
+BrokerService::BrokerService(const BrokerOptions& options, size_t gateway_queue_capacity,
+                             Clock clock)
+    : gateway_queue_capacity_(gateway_queue_capacity),
+      clock_(std::move(clock)),
+      state_(options, clock_()) {}
+
+void BrokerService::DispatchLocked(Outbox& out) {
+  for (Outbound& item : out) {
+    auto it = streams_.find(item.gateway);
+    if (it == streams_.end()) continue;
+    const uint64_t gateway = item.gateway;
+    if (!it->second.session->Push(std::move(item))) {
+      LOG_WARNING("broker: gateway stream ", gateway,
+                  " cannot keep up (max_gateway_queue_items reached); disconnecting it");
+      it->second.context->TryCancel();
+    }
+  }
+  out.clear();
+}
+
+#define CS_UNARY(Method, Request, Response)                                              \
+  grpc::Status BrokerService::Method(grpc::ServerContext*, const v1::Request* request,   \
+                                     v1::Response* response) {                           \
+    Outbox out;                                                                          \
+    std::lock_guard<std::mutex> lock(mu_);                                               \
+    absl::Status status = state_.Method(*request, clock_(), response, &out);             \
+    DispatchLocked(out);                                                                 \
+    return ToGrpc(status);                                                               \
+  }
+
+CS_UNARY(Connect, ConnectRequest, ConnectResponse)
+CS_UNARY(Subscribe, SubscribeRequest, SubscribeResponse)
+CS_UNARY(Unsubscribe, UnsubscribeRequest, UnsubscribeResponse)
+CS_UNARY(SetUserState, UserStateRequest, UserStateResponse)
+CS_UNARY(Publish, PublishRequest, PublishResponse)
+CS_UNARY(EditMessages, EditMessagesRequest, EditMessagesResponse)
+CS_UNARY(DeleteMessages, DeleteMessagesRequest, DeleteMessagesResponse)
+#undef CS_UNARY
+
+grpc::Status BrokerService::SetChannelConfig(grpc::ServerContext*,
+                                             const v1::ChannelConfigRequest* request,
+                                             v1::ChannelConfigResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ToGrpc(state_.SetChannelConfig(*request, clock_(), response));
+}
+
+grpc::Status BrokerService::Info(grpc::ServerContext*, const v1::InfoRequest* request,
+                                 v1::InfoResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.Info(*request, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status BrokerService::Disconnect(grpc::ServerContext*, const v1::DisconnectRequest* request,
+                                       v1::DisconnectResponse* response) {
+  Outbox out;
+  std::lock_guard<std::mutex> lock(mu_);
+  response->set_existed(state_.Disconnect(request->conn_id(), clock_(), &out));
+  DispatchLocked(out);
+  return grpc::Status::OK;
+}
+
+grpc::Status BrokerService::AdminInfo(grpc::ServerContext*, const v1::AdminInfoRequest*,
+                                      v1::AdminInfoResponse* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.AdminInfo(clock_(), response);
+  return grpc::Status::OK;
+}
+
+void BrokerService::CollectGarbage() {
+  Outbox out;
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.CollectGarbage(clock_(), &out);
+  DispatchLocked(out);
+}
+
+void BrokerService::Shutdown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  shut_down_ = true;
+  for (auto& [id, stream] : streams_) {
+    stream.session->Close();
+    stream.context->TryCancel();
+  }
+}
+
+void BrokerService::WithState(const std::function<void(const BrokerState&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fn(state_);
+}
+
+grpc::Status BrokerService::GatewayStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::GatewayDown, v1::GatewayUp>* stream) {
+  v1::GatewayUp up;
+  if (!stream->Read(&up)) return grpc::Status::OK;
+  if (!up.has_hello())
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "hello: the first message on the stream must be GatewayHello");
+  const std::string name = up.hello().gateway_id();
+  auto session = std::make_shared<GatewaySession>(gateway_queue_capacity_);
+  uint64_t gateway = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "broker is shutting down");
+    gateway = state_.AddGateway(name);
+    streams_[gateway] = {session, context};
+  }
+  LOG_INFO("broker: gateway '", name, "' connected (stream ", gateway, ")");
+
+  // The writer does the stream I/O so that no producer ever waits on a slow gateway.
+  std::thread writer([&] {
+    GatewayItem item;
+    while (session->Pop(&item)) {
+      if (!stream->Write(ToGatewayDown(item))) {
+        context->TryCancel();
+        break;
+      }
+    }
+  });
+
+  while (stream->Read(&up)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const absl::Time now = clock_();
+    if (up.has_attach()) {
+      if (!session->Push(state_.Attach(gateway, up.attach(), now))) context->TryCancel();
+    } else if (up.has_detach()) {
+      state_.Detach(gateway, up.detach().handle(), now);
+    }
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.RemoveGateway(gateway, clock_());
+    streams_.erase(gateway);
+  }
+  session->Close();
+  writer.join();
+  LOG_INFO("broker: gateway '", name, "' disconnected (stream ", gateway, ")",
+           session->overflowed() ? " after its queue overflowed" : "");
+  return grpc::Status::OK;
+}
+
+}  // namespace channelstream

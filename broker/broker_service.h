@@ -1,0 +1,77 @@
+// The broker's gRPC service: a thin shell over BrokerState. One mutex guards the state and is
+// held only for in-memory work; outbound items are pushed to each gateway's bounded queue under
+// it (keeping event order) and written to the streams by their own writer threads.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "absl/time/time.h"
+#include "broker/broker_state.h"
+#include "broker/gateway_session.h"
+#include "channelstream.grpc.pb.h"
+#include "common/config.h"
+
+namespace channelstream {
+
+class BrokerService final : public v1::Broker::Service {
+ public:
+  using Clock = std::function<absl::Time()>;
+  BrokerService(const BrokerOptions& options, size_t gateway_queue_capacity,
+                Clock clock = [] { return absl::Now(); });
+
+  grpc::Status Connect(grpc::ServerContext*, const v1::ConnectRequest*,
+                       v1::ConnectResponse*) override;
+  grpc::Status Subscribe(grpc::ServerContext*, const v1::SubscribeRequest*,
+                         v1::SubscribeResponse*) override;
+  grpc::Status Unsubscribe(grpc::ServerContext*, const v1::UnsubscribeRequest*,
+                           v1::UnsubscribeResponse*) override;
+  grpc::Status SetUserState(grpc::ServerContext*, const v1::UserStateRequest*,
+                            v1::UserStateResponse*) override;
+  grpc::Status Publish(grpc::ServerContext*, const v1::PublishRequest*,
+                       v1::PublishResponse*) override;
+  grpc::Status EditMessages(grpc::ServerContext*, const v1::EditMessagesRequest*,
+                            v1::EditMessagesResponse*) override;
+  grpc::Status DeleteMessages(grpc::ServerContext*, const v1::DeleteMessagesRequest*,
+                              v1::DeleteMessagesResponse*) override;
+  grpc::Status SetChannelConfig(grpc::ServerContext*, const v1::ChannelConfigRequest*,
+                                v1::ChannelConfigResponse*) override;
+  grpc::Status Info(grpc::ServerContext*, const v1::InfoRequest*, v1::InfoResponse*) override;
+  grpc::Status Disconnect(grpc::ServerContext*, const v1::DisconnectRequest*,
+                          v1::DisconnectResponse*) override;
+  grpc::Status AdminInfo(grpc::ServerContext*, const v1::AdminInfoRequest*,
+                         v1::AdminInfoResponse*) override;
+  grpc::Status GatewayStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::GatewayDown, v1::GatewayUp>* stream) override;
+
+  // One garbage-collection sweep (the runtime calls it every gc_interval).
+  void CollectGarbage();
+  // Ends every open gateway stream and refuses new ones. Safe to call twice.
+  void Shutdown();
+
+  // Runs `fn` on the state under the lock (tests and admin tooling).
+  void WithState(const std::function<void(const BrokerState&)>& fn);
+
+ private:
+  struct OpenStream {
+    std::shared_ptr<GatewaySession> session;
+    grpc::ServerContext* context;
+  };
+  // Hands outbound items to their gateways' queues; call with mu_ held.
+  void DispatchLocked(Outbox& out);
+
+  const size_t gateway_queue_capacity_;
+  const Clock clock_;
+  std::mutex mu_;
+  BrokerState state_;
+  std::map<uint64_t, OpenStream> streams_;
+  bool shut_down_ = false;
+};
+
+}  // namespace channelstream

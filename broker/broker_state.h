@@ -1,0 +1,115 @@
+// The whole Channelstream state model: users, connections, channels, history, catch-up frames,
+// presence and routing to gateways. Plain C++: no threads, no sockets, no clock — every mutating
+// call takes `now`, and every event leaves as Outbound items (one per gateway with recipients,
+// the payload encoded once and shared). The gRPC service wraps this under one mutex.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "broker/broker_options.h"
+#include "broker/records.h"
+#include "channelstream.grpc.pb.h"
+
+namespace channelstream {
+
+struct BrokerCounters {
+  int64_t total_messages = 0;         // deliveries, counted per recipient connection
+  int64_t total_unique_messages = 0;  // publications accepted
+};
+
+class BrokerState {
+ public:
+  BrokerState(BrokerOptions options, absl::Time start);
+
+  absl::Status Connect(const v1::ConnectRequest& request, absl::Time now,
+                       v1::ConnectResponse* response, Outbox* out);
+  absl::Status Subscribe(const v1::SubscribeRequest& request, absl::Time now,
+                         v1::SubscribeResponse* response, Outbox* out);
+  absl::Status Unsubscribe(const v1::UnsubscribeRequest& request, absl::Time now,
+                           v1::UnsubscribeResponse* response, Outbox* out);
+  absl::Status SetUserState(const v1::UserStateRequest& request, absl::Time now,
+                            v1::UserStateResponse* response, Outbox* out);
+  absl::Status Publish(const v1::PublishRequest& request, absl::Time now,
+                       v1::PublishResponse* response, Outbox* out);
+  absl::Status EditMessages(const v1::EditMessagesRequest& request, absl::Time now,
+                            v1::EditMessagesResponse* response, Outbox* out);
+  absl::Status DeleteMessages(const v1::DeleteMessagesRequest& request, absl::Time now,
+                              v1::DeleteMessagesResponse* response, Outbox* out);
+  absl::Status SetChannelConfig(const v1::ChannelConfigRequest& request, absl::Time now,
+                                v1::ChannelConfigResponse* response);
+  void Info(const v1::InfoRequest& request, v1::InfoResponse* response) const;
+  // True when the connection existed. Kicks its client sockets, emits `parted` where due.
+  bool Disconnect(const std::string& conn_id, absl::Time now, Outbox* out);
+  void AdminInfo(absl::Time now, v1::AdminInfoResponse* response) const;
+
+  // Gateways: each stream is registered once; attachments name client sockets by handle.
+  uint64_t AddGateway(const std::string& name);
+  // The stream ended: its attachments are dropped, the connections start idling.
+  void RemoveGateway(uint64_t gateway, absl::Time now);
+  // Attaches a client socket; with catchup, returns frames the connection has not seen yet.
+  v1::AttachResult Attach(uint64_t gateway, const v1::Attach& attach, absl::Time now);
+  void Detach(uint64_t gateway, uint64_t handle, absl::Time now);
+
+  // Removes idle connections (emitting `parted`), forgotten users, empty channels, old frames.
+  void CollectGarbage(absl::Time now, Outbox* out);
+
+  // Introspection (tests, admin).
+  const std::map<std::string, UserRecord>& users() const { return users_; }
+  const std::map<std::string, ConnectionRecord>& connections() const { return connections_; }
+  const std::map<std::string, ChannelRecord>& channels() const { return channels_; }
+  const BrokerCounters& counters() const { return counters_; }
+  const BrokerOptions& options() const { return options_; }
+
+ private:
+  absl::Status ValidateChannelNames(const google::protobuf::RepeatedPtrField<std::string>& names,
+                                    const std::string& field) const;
+  absl::Status ValidateChannelConfig(const v1::ChannelConfig& config) const;
+  ChannelRecord& GetOrCreateChannel(const std::string& name, const v1::ChannelConfig* config,
+                                    absl::Time now);
+  void ApplyChannelConfig(const v1::ChannelConfig& config, ChannelRecord* channel);
+  // Adds / removes one channel of a connection with presence. Subscribe returns false when the
+  // connection already had it.
+  bool SubscribeConnection(ConnectionRecord& conn, const std::string& channel_name,
+                           const v1::ChannelConfig* config, absl::Time now, Outbox* out);
+  bool UnsubscribeConnection(ConnectionRecord& conn, const std::string& channel_name,
+                             absl::Time now, Outbox* out);
+  void RemoveConnection(const std::string& conn_id, absl::Time now, bool kick, Outbox* out);
+  void EmitPresence(ChannelRecord& channel, const std::string& user, const char* action,
+                    absl::Time now, Outbox* out);
+
+  // Sends one event to the channel's connections that pass the filter; stores a frame when the
+  // channel keeps frames. Returns the event's sequence number.
+  uint64_t EmitToChannel(ChannelRecord& channel, const Json& payload,
+                         const std::vector<std::string>& only_users,
+                         const std::vector<std::string>& exclude_users, absl::Time now,
+                         Outbox* out);
+  // Sends one event to every connection of each user (private messages), storing user frames.
+  void EmitToUsers(const std::vector<std::string>& users, const Json& payload,
+                   const std::vector<std::string>& exclude_users, absl::Time now, Outbox* out);
+  // Groups the attached sockets of these connections by gateway, one Outbound per gateway.
+  void Route(const std::vector<const ConnectionRecord*>& recipients,
+             const std::shared_ptr<const std::string>& payload, const std::string& channel,
+             uint64_t seq, Outbox* out);
+  void TrimFrames(std::deque<Frame>* frames, absl::Time now) const;
+
+  void FillChannelsInfo(const std::vector<std::string>& names, const v1::InfoOptions& options,
+                        v1::ChannelsInfo* info) const;
+  void FillChannelInfo(const ChannelRecord& channel, bool include_history, bool include_users,
+                       bool include_connections, v1::ChannelInfo* info) const;
+
+  BrokerOptions options_;
+  absl::Time start_;
+  std::map<std::string, UserRecord> users_;
+  std::map<std::string, ConnectionRecord> connections_;
+  std::map<std::string, ChannelRecord> channels_;
+  std::map<uint64_t, GatewayRecord> gateways_;
+  uint64_t next_gateway_ = 1;
+  BrokerCounters counters_;
+};
+
+}  // namespace channelstream

@@ -1,0 +1,63 @@
+#include "broker/gateway_session.h"
+
+namespace channelstream {
+
+bool GatewaySession::Push(GatewayItem item) {
+  bool just_overflowed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return true;  // the stream is ending; nothing to report twice
+    if (queue_.size() >= capacity_) {
+      just_overflowed = overflowed_ = closed_ = true;
+      queue_.clear();
+    } else {
+      queue_.push_back(std::move(item));
+    }
+  }
+  ready_.notify_all();
+  return !just_overflowed;
+}
+
+bool GatewaySession::Pop(GatewayItem* item) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ready_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+  if (closed_) return false;
+  *item = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+void GatewaySession::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    queue_.clear();
+  }
+  ready_.notify_all();
+}
+
+bool GatewaySession::overflowed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return overflowed_;
+}
+
+v1::GatewayDown ToGatewayDown(const GatewayItem& item) {
+  v1::GatewayDown down;
+  if (const auto* result = std::get_if<v1::AttachResult>(&item)) {
+    *down.mutable_attach_result() = *result;
+    return down;
+  }
+  const Outbound& out = std::get<Outbound>(item);
+  if (out.kind == Outbound::Kind::kKick) {
+    down.mutable_kick()->set_handle(out.handles.empty() ? 0 : out.handles.front());
+    return down;
+  }
+  v1::Delivery* delivery = down.mutable_delivery();
+  delivery->set_payload_json(*out.payload_json);
+  delivery->mutable_handles()->Add(out.handles.begin(), out.handles.end());
+  delivery->set_channel(out.channel);
+  delivery->set_seq(out.seq);
+  return down;
+}
+
+}  // namespace channelstream

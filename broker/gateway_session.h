@@ -1,0 +1,44 @@
+// One gateway stream's bounded outbound queue. Producers push under the broker's state lock
+// (memory only, never blocking); the stream's writer thread pops and does the I/O. A gateway
+// that falls behind by more than `capacity` items overflows and is disconnected.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <variant>
+
+#include "broker/records.h"
+#include "channelstream.grpc.pb.h"
+
+namespace channelstream {
+
+using GatewayItem = std::variant<Outbound, v1::AttachResult>;
+
+class GatewaySession {
+ public:
+  explicit GatewaySession(size_t capacity) : capacity_(capacity) {}
+
+  // False only when this push overflowed the queue (the session closes itself then); items
+  // pushed to a closed session are dropped.
+  bool Push(GatewayItem item);
+  // Blocks until an item is available (true) or the session is closed and drained (false).
+  bool Pop(GatewayItem* item);
+  // Wakes the writer; items still queued are dropped.
+  void Close();
+  bool overflowed() const;
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<GatewayItem> queue_;
+  bool closed_ = false;
+  bool overflowed_ = false;
+};
+
+// Builds the wire message for one queued item (done on the writer thread, outside any lock).
+v1::GatewayDown ToGatewayDown(const GatewayItem& item);
+
+}  // namespace channelstream

@@ -1,0 +1,50 @@
+#include "broker/json_fields.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace channelstream {
+
+absl::Status FieldError(const std::string& field, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
+}
+
+absl::Status FieldNotFound(const std::string& field, const std::string& message) {
+  return absl::NotFoundError(absl::StrCat(field, ": ", message));
+}
+
+absl::Status LimitError(const std::string& config_key, const std::string& message) {
+  return absl::ResourceExhaustedError(absl::StrCat(config_key, ": ", message));
+}
+
+absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
+                                    const Json& if_empty) {
+  if (text.empty()) return if_empty;
+  Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return FieldError(field, "Not valid JSON.");
+  return value;
+}
+
+absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field) {
+  absl::StatusOr<Json> value = ParseJsonField(text, field, Json::object());
+  if (!value.ok()) return value;
+  if (!value->is_object()) return FieldError(field, "Not a valid mapping type.");
+  return value;
+}
+
+absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field) {
+  absl::StatusOr<Json> value = ParseObjectField(text, field);
+  if (!value.ok()) return value;
+  for (const auto& item : value->items()) {
+    const Json& v = item.value();
+    // 0.7's schema accepts str/int/float/bool/null values only.
+    if (v.is_object() || v.is_array())
+      return FieldError(field, absl::StrCat("Invalid value for key '", item.key(), "'."));
+  }
+  return value;
+}
+
+std::string DumpJson(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace channelstream

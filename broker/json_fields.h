@@ -1,0 +1,30 @@
+// Parsing and checking the `_json` fields of broker requests. Errors are INVALID_ARGUMENT
+// statuses whose message starts with the 0.7 field name ("user_state: Not a valid mapping type.").
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include <nlohmann/json.hpp>
+
+namespace channelstream {
+
+using Json = nlohmann::json;
+
+// Any JSON value; an empty text is `if_empty`.
+absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
+                                    const Json& if_empty);
+// A JSON object of user-state values (string, number, bool or null); an empty text is {}.
+absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field);
+// A JSON object (extra keys of a publication); an empty text is {}.
+absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field);
+
+// Serializes without throwing: invalid UTF-8 in strings is replaced.
+std::string DumpJson(const Json& value);
+
+// "<field>: <message>" as INVALID_ARGUMENT / NOT_FOUND / RESOURCE_EXHAUSTED.
+absl::Status FieldError(const std::string& field, const std::string& message);
+absl::Status FieldNotFound(const std::string& field, const std::string& message);
+absl::Status LimitError(const std::string& config_key, const std::string& message);
+
+}  // namespace channelstream

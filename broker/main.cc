@@ -1,0 +1,42 @@
+// //broker:broker — the broker alone, serving its gRPC API on broker_listen (split deployment).
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "broker/broker_runtime.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/process.h"
+
+namespace channelstream {
+namespace {
+
+int Run(int argc, char** argv, char** envp) {
+  Config config = LoadConfigOrExit(argc, argv, envp, "broker");
+  BlockShutdownSignals();
+
+  BrokerRuntime broker(config);
+  const std::string address = config.GetString("broker_listen");
+  grpc::ServerBuilder builder;
+  builder.RegisterService(broker.service());
+  int port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0)
+    ExitWithStartupError(absl::StrCat("cannot listen on broker_listen '", address, "'"));
+  broker.Start();
+  LOG_INFO("channelstream broker serving gRPC on ", address);
+
+  std::string signal = WaitForShutdownSignal();
+  LOG_INFO("received ", signal, ", shutting down");
+  broker.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  LOG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace channelstream
+
+int main(int argc, char** argv, char** envp) { return channelstream::Run(argc, argv, envp); }

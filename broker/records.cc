@@ -1,0 +1,23 @@
+#include "broker/records.h"
+
+#include <algorithm>
+
+namespace channelstream {
+
+bool Frame::VisibleTo(const std::string& user) const {
+  if (std::find(exclude_users.begin(), exclude_users.end(), user) != exclude_users.end())
+    return false;
+  return only_users.empty() ||
+         std::find(only_users.begin(), only_users.end(), user) != only_users.end();
+}
+
+Json UserRecord::PublicState() const {
+  Json result = Json::object();
+  for (const std::string& key : public_keys) {
+    auto it = state.find(key);
+    if (it != state.end()) result[key] = *it;
+  }
+  return result;
+}
+
+}  // namespace channelstream

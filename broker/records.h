@@ -1,0 +1,94 @@
+// The broker's in-memory records: users, connections, channels, catch-up frames, and what a
+// mutation hands to the gateways. Plain data; BrokerState owns the rules.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "broker/json_fields.h"
+#include "channelstream.grpc.pb.h"
+
+namespace channelstream {
+
+// One event kept for catch-up. `payload` is the client-visible object (edits update it);
+// only_users / exclude_users repeat the publication's recipient filter.
+struct Frame {
+  uint64_t seq = 0;
+  absl::Time time;
+  std::string uuid;
+  Json payload;
+  std::vector<std::string> only_users;
+  std::vector<std::string> exclude_users;
+
+  bool VisibleTo(const std::string& user) const;
+};
+
+struct ChannelRecord {
+  std::string name;
+  std::string uuid;
+  std::string long_name;
+  v1::ChannelSettings settings;
+  std::deque<Json> history;  // client-visible message objects, oldest first
+  std::deque<Frame> frames;
+  uint64_t seq = 0;  // last sequence number handed out in this channel
+  std::set<std::string> conn_ids;
+  std::map<std::string, int> user_connections;  // username -> subscribed connections
+  absl::Time last_active;
+};
+
+struct UserRecord {
+  std::string name;
+  std::string uuid;
+  Json state = Json::object();
+  std::vector<std::string> public_keys;
+  std::set<std::string> conn_ids;
+  absl::Time last_active;
+  std::deque<Frame> frames;  // private messages, for catch-up
+  uint64_t frame_seq = 0;
+
+  Json PublicState() const;
+};
+
+// A client socket on a gateway stream.
+struct Attachment {
+  uint64_t gateway = 0;
+  uint64_t handle = 0;
+};
+
+struct ConnectionRecord {
+  std::string id;
+  std::string user;
+  std::set<std::string> channels;
+  absl::Time last_active;
+  std::vector<Attachment> attachments;  // empty: idle, counting towards gc_conns_after
+  // What the connection has been given: frames above these marks are its catch-up.
+  std::map<std::string, uint64_t> seen_channel_seq;
+  uint64_t seen_user_seq = 0;
+};
+
+struct GatewayRecord {
+  std::string name;
+  std::unordered_map<uint64_t, std::string> handles;  // handle -> conn_id
+};
+
+// What one mutation sends to one gateway: a delivery for some of its handles, or a kick.
+struct Outbound {
+  enum class Kind { kDelivery, kKick };
+  Kind kind = Kind::kDelivery;
+  uint64_t gateway = 0;
+  std::shared_ptr<const std::string> payload_json;  // shared by every gateway of one event
+  std::vector<uint64_t> handles;                    // kick: exactly one
+  std::string channel;
+  uint64_t seq = 0;
+};
+
+using Outbox = std::vector<Outbound>;
+
+}  // namespace channelstream
