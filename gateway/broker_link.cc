@@ -1,0 +1,142 @@
+#include "gateway/broker_link.h"
+
+#include <chrono>
+
+#include "common/log.h"
+
+namespace channelstream {
+
+BrokerLink::BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds,
+                       Handlers handlers)
+    : stub_(v1::Broker::NewStub(std::move(channel))),
+      reconnect_delay_seconds_(reconnect_delay_seconds),
+      handlers_(std::move(handlers)) {}
+
+BrokerLink::~BrokerLink() { Stop(); }
+
+void BrokerLink::Start(const std::string& gateway_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (started_) return;
+  started_ = true;
+  gateway_id_ = gateway_id;
+  reader_ = std::thread([this] { RunReader(); });
+  writer_ = std::thread([this] { RunWriter(); });
+}
+
+void BrokerLink::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  changed_.notify_all();
+  if (reader_.joinable()) reader_.join();
+  if (writer_.joinable()) writer_.join();
+}
+
+uint64_t BrokerLink::generation() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return generation_;
+}
+
+void BrokerLink::Send(uint64_t generation, v1::GatewayUp message) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation == 0 || generation != generation_) return;
+    outbox_.emplace_back(generation, std::move(message));
+  }
+  changed_.notify_all();
+}
+
+void BrokerLink::RunReader() {
+  bool first_attempt = true;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!first_attempt) {
+        changed_.wait_for(lock, std::chrono::duration<double>(reconnect_delay_seconds_),
+                          [this] { return stopping_; });
+      }
+      if (stopping_) return;
+    }
+    first_attempt = false;
+
+    grpc::ClientContext context;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      context_ = &context;
+    }
+    std::shared_ptr<grpc::ClientReaderWriter<v1::GatewayUp, v1::GatewayDown>> stream(
+        stub_->GatewayStream(&context));
+    v1::GatewayUp hello;
+    hello.mutable_hello()->set_gateway_id(gateway_id_);
+    uint64_t generation = 0;
+    if (stream->Write(hello)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation = generation_ = ++last_generation_;
+      stream_ = stream;
+    }
+    if (generation != 0) {
+      LOG_INFO("gateway ", gateway_id_, ": broker stream open (generation ", generation, ")");
+      if (handlers_.on_up) handlers_.on_up(generation);
+      changed_.notify_all();
+      v1::GatewayDown message;
+      while (stream->Read(&message)) {
+        handlers_.on_message(&message);
+        message.Clear();
+      }
+    }
+    {
+      // Stop routing writes to this stream and wait for a Write in progress to return.
+      std::unique_lock<std::mutex> lock(mutex_);
+      generation_ = 0;
+      outbox_.clear();
+      context.TryCancel();
+      changed_.wait(lock, [this] { return !writer_busy_; });
+      stream_.reset();
+      context_ = nullptr;
+    }
+    grpc::Status status = stream->Finish();
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping = stopping_;
+    }
+    if (generation != 0) {
+      if (!stopping) {
+        LOG_WARNING("gateway ", gateway_id_, ": broker stream lost (", status.error_message(),
+                    "); closing its clients, reconnecting");
+      }
+      if (handlers_.on_lost) handlers_.on_lost(generation);
+    } else if (!stopping) {
+      LOG_WARNING("gateway ", gateway_id_, ": cannot open the broker stream (", status.error_message(),
+                  "); retrying in ", reconnect_delay_seconds_, " s");
+    }
+  }
+}
+
+void BrokerLink::RunWriter() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return stopping_ || (!outbox_.empty() && stream_ != nullptr); });
+    if (stopping_) return;
+    auto item = std::move(outbox_.front());
+    outbox_.pop_front();
+    if (item.first != generation_) continue;
+    auto stream = stream_;
+    const bool more = !outbox_.empty();
+    writer_busy_ = true;
+    lock.unlock();
+    // buffer_hint lets gRPC coalesce a burst of attaches/detaches into fewer writes.
+    grpc::WriteOptions options;
+    if (more) options.set_buffer_hint();
+    stream->Write(item.second, options);
+    lock.lock();
+    writer_busy_ = false;
+    changed_.notify_all();
+  }
+}
+
+}  // namespace channelstream

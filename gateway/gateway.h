@@ -1,0 +1,76 @@
+// The client edge: /ws (WebSocket), /listen (long poll) and /disconnect, served on an
+// HttpServer's event loops and fed by one GatewayStream to the broker. Each delivery is framed
+// once and the same immutable buffer is queued to every local recipient (see shard.h).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channelstream.grpc.pb.h"
+#include "common/config.h"
+#include "common/http_server.h"
+
+namespace channelstream {
+
+class BrokerLink;
+class Shard;
+struct GatewaySettings;
+
+struct GatewayStats {
+  uint64_t deliveries = 0;            // Delivery messages processed (summed over loops)
+  uint64_t frames_queued = 0;         // frames queued to WebSocket clients
+  uint64_t slow_consumer_closes = 0;  // clients closed for exceeding the queue limit
+  uint64_t websockets = 0;            // open WebSocket sessions
+  uint64_t long_polls = 0;            // long polls waiting
+  bool broker_connected = false;
+};
+
+class Gateway {
+ public:
+  Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server);
+  ~Gateway();
+
+  // Opens the GatewayStream (reopened every broker_reconnect_delay while down) and starts the
+  // per-loop timers. Call after server.Listen() (the port names the gateway in logs).
+  void Start();
+  // Closes every client and the broker stream. Call before server.Stop().
+  void Stop();
+
+  // True if the path is /ws, /listen or /disconnect and the gateway took the exchange.
+  bool Handle(const std::shared_ptr<HttpExchange>& exchange);
+
+  GatewayStats stats() const;
+
+ private:
+  void OnBrokerMessage(v1::GatewayDown* message);
+  void OnStreamLost(uint64_t generation);
+  Shard* ShardFor(const HttpExchange& exchange) const;
+  uint64_t NextHandle(size_t shard_index);
+  // Access-Control-Allow-Origin for this request ("" for none).
+  std::string CorsOrigin(const HttpRequest& request) const;
+
+  void HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id);
+  void HandleListen(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+                    const std::string* callback);
+  void HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange, const std::string* query_conn_id);
+  void RespondJson(const std::shared_ptr<HttpExchange>& exchange, boost::beast::http::status status,
+                   std::string body) const;
+
+  std::string host_;
+  std::string configured_id_;
+  std::shared_ptr<const GatewaySettings> settings_;
+  HttpServer& server_;
+  std::unique_ptr<v1::Broker::Stub> stub_;  // unary calls (Disconnect)
+  std::shared_ptr<BrokerLink> link_;
+  std::vector<std::shared_ptr<Shard>> shards_;
+  std::atomic<uint64_t> next_handle_{1};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace channelstream

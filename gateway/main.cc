@@ -1,0 +1,60 @@
+// //gateway:gateway — the client edge alone (split deployment): /ws, /listen and /disconnect on
+// its own HTTP port, fed by the broker at broker_address. Run several against one broker.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "gateway/gateway.h"
+
+namespace channelstream {
+namespace {
+
+int Run(int argc, char** argv, char** envp) {
+  Config config = LoadConfigOrExit(argc, argv, envp, "gateway");
+  BlockShutdownSignals();
+
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
+  Gateway* gateway_ptr = nullptr;
+  HttpServerOptions options;
+  options.host = config.GetString("host");
+  options.port = static_cast<int>(config.GetInt("port"));
+  options.threads = static_cast<int>(config.GetInt("io_threads"));
+  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+    if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
+    exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found,
+                                   "{\"error\": \"not found: this gateway serves /ws, /listen and /disconnect\"}"));
+  });
+  Gateway gateway(config, channel, http_server);
+  gateway_ptr = &gateway;
+
+  absl::Status listening = http_server.Listen();
+  if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
+  gateway.Start();
+  http_server.Start();
+
+  LOG_INFO("channelstream gateway serving on http://", options.host, ":", http_server.port(),
+           " (", http_server.loops().size(), " event loops), broker at ", config.GetString("broker_address"));
+  LOG_INFO("  clients: ws://", options.host, ":", http_server.port(), "/ws?conn_id=...  http://",
+           options.host, ":", http_server.port(), "/listen?conn_id=...  /disconnect");
+
+  std::string signal = WaitForShutdownSignal();
+  LOG_INFO("received ", signal, ", shutting down");
+  gateway.Stop();
+  http_server.Stop();
+  GatewayStats stats = gateway.stats();
+  LOG_INFO("stopped (", stats.deliveries, " deliveries, ", stats.frames_queued, " frames queued, ",
+           stats.slow_consumer_closes, " slow consumers closed)");
+  return 0;
+}
+
+}  // namespace
+}  // namespace channelstream
+
+int main(int argc, char** argv, char** envp) { return channelstream::Run(argc, argv, envp); }

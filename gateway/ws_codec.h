@@ -1,0 +1,99 @@
+// A small sans-I/O WebSocket (RFC 6455) codec for the gateway: server frames are built once as
+// plain bytes (unmasked, so one buffer serves every recipient) and client frames are parsed from
+// whatever bytes the socket produced. No sockets here, so it is unit-tested on byte strings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace channelstream {
+namespace ws {
+
+enum Opcode : uint8_t {
+  kContinuation = 0x0,
+  kText = 0x1,
+  kBinary = 0x2,
+  kClose = 0x8,
+  kPing = 0x9,
+  kPong = 0xA,
+};
+
+// Close codes (RFC 6455 7.4.1) the gateway sends or answers with.
+enum CloseCode : uint16_t {
+  kNormalClosure = 1000,
+  kGoingAway = 1001,
+  kProtocolError = 1002,
+  kUnsupportedData = 1003,
+  kNoStatus = 1005,       // never sent: "the close frame carried no code"
+  kInvalidPayload = 1007,
+  kPolicyViolation = 1008,
+  kMessageTooBig = 1009,
+  kInternalError = 1011,
+  kServiceRestart = 1012,
+  kTryAgainLater = 1013,
+};
+
+constexpr size_t kMaxServerHeaderBytes = 10;
+
+// Size of an unmasked server frame header for a payload of `payload_size` bytes.
+size_t ServerHeaderSize(size_t payload_size);
+// Writes a FIN server frame header into `out` (at least kMaxServerHeaderBytes); returns its size.
+size_t WriteServerHeader(Opcode opcode, size_t payload_size, uint8_t* out);
+
+// A complete server frame (FIN, unmasked).
+std::string ServerFrame(Opcode opcode, std::string_view payload);
+// The text frame "[" + parts joined by "," + "]": a JSON list of already-encoded objects.
+// `payload_offset` (optional) receives where the list's first element starts in the result.
+std::string JsonListFrame(const std::vector<std::string_view>& parts, size_t* payload_offset = nullptr);
+std::string CloseFrame(uint16_t code, std::string_view reason);
+
+// A masked client frame (what browsers send); used by tests and the benchmark client.
+std::string ClientFrame(Opcode opcode, std::string_view payload, bool fin = true,
+                        uint32_t mask_key = 0x12345678);
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key (SHA-1 + base64, RFC 6455 4.2.2).
+std::string AcceptKey(std::string_view client_key);
+
+// One complete message or control frame from a client.
+struct ClientEvent {
+  enum Kind { kText, kBinary, kPing, kPong, kClose };
+  Kind kind;
+  std::string payload;      // message bytes (ping/pong: application data; close: the reason)
+  uint16_t close_code = 0;  // kClose only: the code sent, kNoStatus when none
+};
+
+// Parses client frames: checks masking, reserved bits, opcodes, control-frame rules,
+// fragmentation and the message size limit. After an error it refuses further input; the
+// caller closes with error_code().
+class FrameParser {
+ public:
+  explicit FrameParser(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+
+  // Consumes `size` bytes, appending complete events. Returns false once the stream is invalid.
+  bool Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
+
+  bool failed() const { return error_code_ != 0; }
+  uint16_t error_code() const { return error_code_; }
+  const std::string& error_reason() const { return error_reason_; }
+  // True while a partial frame or fragmented message is buffered (the parser holds memory).
+  bool holds_partial() const { return !pending_.empty() || in_message_; }
+
+ private:
+  // Parses one frame from pending_ at `offset`; returns bytes used, 0 if incomplete.
+  size_t ParseFrame(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
+  bool Fail(uint16_t code, const char* reason);
+
+  size_t max_message_bytes_;
+  std::string pending_;    // unconsumed bytes of an incomplete frame (empty when idle)
+  std::string message_;    // fragments of a message in progress
+  bool in_message_ = false;
+  Opcode message_opcode_ = kText;
+  uint16_t error_code_ = 0;
+  std::string error_reason_;
+};
+
+}  // namespace ws
+}  // namespace channelstream

@@ -1,0 +1,327 @@
+#include "gateway/ws_session.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+
+#include "common/log.h"
+#include "gateway/broker_link.h"
+#include "gateway/settings.h"
+
+namespace channelstream {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr size_t kMaxIov = 64;
+constexpr auto kCloseGrace = std::chrono::seconds(2);
+constexpr auto kAttachTimeout = std::chrono::seconds(10);
+
+std::chrono::steady_clock::duration Seconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+}  // namespace
+
+WsSession::WsSession(std::shared_ptr<Shard> shard, tcp::socket socket, uint64_t handle)
+    : shard_(std::move(shard)),
+      socket_(std::move(socket)),
+      handle_(handle),
+      parser_(shard_->settings().max_client_message_bytes) {}
+
+void WsSession::Start(std::string handshake_response, std::string_view leftover,
+                      const std::string& conn_id) {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  started_ = last_activity_ = std::chrono::steady_clock::now();
+  shard_->Register(handle_, shared_from_this());
+  Bump(shard_->counters().websockets);
+  Enqueue(MakeRawFrame(std::move(handshake_response)));
+  if (!leftover.empty()) {
+    std::vector<ws::ClientEvent> events;
+    parser_.Feed(reinterpret_cast<const uint8_t*>(leftover.data()), leftover.size(), &events);
+    for (auto& event : events) HandleClientEvent(event);
+  }
+  if (conn_id.empty()) {
+    BeginClose(ws::kPolicyViolation, "unknown conn_id");
+  } else {
+    generation_ = shard_->link().generation();
+    if (generation_ == 0) {
+      BeginClose(ws::kInternalError, "broker unavailable");
+    } else {
+      v1::GatewayUp up;
+      auto* attach = up.mutable_attach();
+      attach->set_handle(handle_);
+      attach->set_conn_id(conn_id);
+      attach->set_catchup(true);
+      attached_ = true;
+      shard_->link().Send(generation_, std::move(up));
+    }
+  }
+  if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
+  if (state_ != State::kClosed) WaitReadable();
+}
+
+void WsSession::OnAttachResult(const v1::AttachResult& result) {
+  if (state_ != State::kAttaching) return;
+  if (!result.found()) {
+    attached_ = false;
+    BeginClose(ws::kPolicyViolation, "unknown conn_id");
+    return;
+  }
+  state_ = State::kOpen;
+  const SteadyTime now = std::chrono::steady_clock::now();
+  const GatewaySettings& settings = shard_->settings();
+  next_heartbeat_ = now + Seconds(settings.heartbeat_interval);
+  next_ping_ = now + Seconds(settings.ws_ping_interval);
+  if (result.catchup_json_size() > 0) {
+    std::vector<std::string_view> parts(result.catchup_json().begin(), result.catchup_json().end());
+    Enqueue(MakeRawFrame(ws::JsonListFrame(parts)));
+  }
+}
+
+void WsSession::OnFrame(const FramePtr& frame) {
+  if (state_ != State::kOpen) return;
+  Bump(shard_->counters().frames_queued);
+  Enqueue(frame);
+}
+
+void WsSession::OnKick() {
+  attached_ = false;  // the broker already dropped the connection
+  BeginClose(ws::kNormalClosure, "disconnected");
+}
+
+void WsSession::OnStreamLost(bool shutting_down) {
+  attached_ = false;  // the stream is gone; nothing to detach from
+  if (shutting_down) {
+    BeginClose(ws::kGoingAway, "server shutting down");
+  } else {
+    BeginClose(ws::kServiceRestart, "broker stream lost");
+  }
+}
+
+void WsSession::OnTick(SteadyTime now) {
+  const GatewaySettings& settings = shard_->settings();
+  switch (state_) {
+    case State::kAttaching:
+      if (now - started_ > kAttachTimeout) BeginClose(ws::kInternalError, "broker did not answer");
+      break;
+    case State::kOpen:
+      if (settings.client_timeout > 0 && now - last_activity_ > Seconds(settings.client_timeout)) {
+        BeginClose(ws::kGoingAway, "client timeout");
+        break;
+      }
+      if (settings.heartbeat_interval > 0 && now >= next_heartbeat_) {
+        next_heartbeat_ = now + Seconds(settings.heartbeat_interval);
+        if (head_ == queue_.size()) Enqueue(settings.heartbeat_frame);
+      }
+      if (settings.ws_ping_interval > 0 && now >= next_ping_) {
+        next_ping_ = now + Seconds(settings.ws_ping_interval);
+        Enqueue(settings.ping_frame);
+      }
+      break;
+    case State::kClosing:
+      if (now > close_deadline_) FinalClose();
+      break;
+    case State::kClosed:
+      break;
+  }
+}
+
+void WsSession::Enqueue(const FramePtr& frame) {
+  const GatewaySettings& settings = shard_->settings();
+  const size_t count = queue_.size() - head_;
+  if (count > 0 && (count >= settings.max_queue_messages ||
+                    queued_bytes_ + frame->bytes.size() > settings.max_queue_bytes)) {
+    Bump(shard_->counters().slow_consumer_closes);
+    LOG_WARNING("closing a slow WebSocket consumer: ", count, " frames / ", queued_bytes_,
+                " bytes queued (max_queue_messages ", settings.max_queue_messages, ", max_queue_bytes ",
+                settings.max_queue_bytes, ")");
+    BeginClose(ws::kPolicyViolation, "slow consumer: queue limit");
+    return;
+  }
+  queue_.push_back(frame);
+  queued_bytes_ += frame->bytes.size();
+  shard_->MarkDirty(this);
+}
+
+void WsSession::BeginClose(uint16_t code, std::string_view reason) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  Detach();
+  state_ = State::kClosing;
+  close_deadline_ = std::chrono::steady_clock::now() + kCloseGrace;
+  // Keep only a frame already partly on the wire; drop everything not started.
+  const size_t keep = head_ < queue_.size() && head_offset_ > 0 ? head_ + 1 : head_;
+  for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->bytes.size();
+  queue_.resize(keep);
+  auto close_frame = MakeRawFrame(ws::CloseFrame(code, reason));
+  queued_bytes_ += close_frame->bytes.size();
+  queue_.push_back(std::move(close_frame));
+  shard_->MarkDirty(this);
+}
+
+void WsSession::FinalClose() {
+  if (state_ == State::kClosed) return;
+  Detach();
+  state_ = State::kClosed;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  ReleaseQueue();
+  Bump(shard_->counters().websockets, -1);
+  shard_->Remove(handle_);  // last: may drop the map's reference (kept alive until end of turn)
+}
+
+void WsSession::Detach() {
+  if (!attached_) return;
+  attached_ = false;
+  v1::GatewayUp up;
+  up.mutable_detach()->set_handle(handle_);
+  shard_->link().Send(generation_, std::move(up));
+}
+
+void WsSession::ReleaseQueue() {
+  std::vector<FramePtr>().swap(queue_);
+  head_ = head_offset_ = queued_bytes_ = 0;
+}
+
+void WsSession::WaitReadable() {
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      self->FinalClose();
+    } else {
+      self->OnReadable();
+    }
+    self->shard_->EndTurn();
+  });
+}
+
+void WsSession::OnReadable() {
+  uint8_t* buffer = shard_->read_buffer();
+  std::vector<ws::ClientEvent> events;
+  for (int round = 0; round < 4; ++round) {
+    ssize_t n = ::recv(socket_.native_handle(), buffer, Shard::kReadBufferBytes, 0);
+    if (n == 0) {
+      FinalClose();  // the client closed its side
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      FinalClose();
+      return;
+    }
+    last_activity_ = std::chrono::steady_clock::now();  // any client traffic is a heartbeat
+    if (!parser_.failed()) {
+      parser_.Feed(buffer, static_cast<size_t>(n), &events);
+      for (auto& event : events) {
+        HandleClientEvent(event);
+        if (state_ == State::kClosed) return;
+      }
+      events.clear();
+      if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
+    }
+    if (static_cast<size_t>(n) < Shard::kReadBufferBytes) break;
+  }
+  WaitReadable();
+}
+
+void WsSession::HandleClientEvent(ws::ClientEvent& event) {
+  switch (event.kind) {
+    case ws::ClientEvent::kText:
+    case ws::ClientEvent::kBinary:
+    case ws::ClientEvent::kPong:
+      break;  // counted as activity by the read; 0.7 clients send text heartbeats
+    case ws::ClientEvent::kPing:
+      if (state_ == State::kOpen || state_ == State::kAttaching)
+        Enqueue(MakeRawFrame(ws::ServerFrame(ws::kPong, event.payload)));
+      break;
+    case ws::ClientEvent::kClose:
+      if (state_ == State::kClosing) {
+        // The client answered our close: done once our close frame is out.
+        if (send_side_shut_) {
+          FinalClose();
+        } else {
+          close_when_sent_ = true;
+        }
+      } else {
+        close_when_sent_ = true;  // the client started the handshake: our answer ends it
+        uint16_t code = event.close_code == ws::kNoStatus ? uint16_t{ws::kNormalClosure} : event.close_code;
+        BeginClose(code, "");
+      }
+      break;
+  }
+}
+
+void WsSession::WriteNow() {
+  if (state_ == State::kClosed || waiting_writable_) return;
+  const int fd = socket_.native_handle();
+  while (head_ < queue_.size()) {
+    iovec iov[kMaxIov];
+    size_t count = 0;
+    for (size_t i = head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
+      const std::string& bytes = queue_[i]->bytes;
+      const size_t skip = i == head_ ? head_offset_ : 0;
+      iov[count].iov_base = const_cast<char*>(bytes.data() + skip);
+      iov[count].iov_len = bytes.size() - skip;
+    }
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+    ssize_t written = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        WaitWritable();
+        return;
+      }
+      FinalClose();
+      return;
+    }
+    size_t left = static_cast<size_t>(written);
+    queued_bytes_ -= left;
+    while (left > 0) {
+      const size_t remaining = queue_[head_]->bytes.size() - head_offset_;
+      if (left >= remaining) {
+        left -= remaining;
+        queue_[head_].reset();  // release the reference as soon as the frame is out
+        ++head_;
+        head_offset_ = 0;
+      } else {
+        head_offset_ += left;
+        left = 0;
+      }
+    }
+  }
+  // Drained: keep a small vector for the next burst, give back a large one.
+  queue_.clear();
+  head_ = head_offset_ = 0;
+  if (queue_.capacity() > 16) std::vector<FramePtr>().swap(queue_);
+  if (state_ == State::kClosing && !send_side_shut_) {
+    if (close_when_sent_) {
+      FinalClose();
+      return;
+    }
+    send_side_shut_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+}
+
+void WsSession::WaitWritable() {
+  waiting_writable_ = true;
+  socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](const boost::system::error_code& ec) {
+    self->waiting_writable_ = false;
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      self->FinalClose();
+    } else {
+      self->WriteNow();
+    }
+    self->shard_->EndTurn();
+  });
+}
+
+}  // namespace channelstream
