@@ -153,7 +153,8 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   state_ = State::kClosing;
   close_deadline_ = std::chrono::steady_clock::now() + kCloseGrace;
   // Keep only a frame already partly on the wire; drop everything not started.
-  const size_t keep = head_ < queue_.size() && head_offset_ > 0 ? head_ + 1 : head_;
+  const bool keep_head = head_ < queue_.size() && (head_offset_ > 0 || !handshake_written_);
+  const size_t keep = keep_head ? head_ + 1 : head_;
   for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->bytes.size();
   queue_.resize(keep);
   auto close_frame = MakeRawFrame(ws::CloseFrame(code, reason));
@@ -288,6 +289,7 @@ void WsSession::WriteNow() {
         left -= remaining;
         queue_[head_].reset();  // release the reference as soon as the frame is out
         ++head_;
+        handshake_written_ = true;
         head_offset_ = 0;
       } else {
         head_offset_ += left;

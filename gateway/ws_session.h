@@ -72,6 +72,7 @@ class WsSession : public Client, public std::enable_shared_from_this<WsSession> 
   bool waiting_writable_ = false;
   bool close_when_sent_ = false;   // both close frames exchanged: close TCP once ours is out
   bool send_side_shut_ = false;
+  bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
 };
 
 }  // namespace channelstream
