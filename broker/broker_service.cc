@@ -35,7 +35,7 @@ void BrokerService::DispatchLocked(Outbox& out) {
     if (!it->second.session->Push(std::move(item))) {
       LOG_WARNING("broker: gateway stream ", gateway,
                   " cannot keep up (max_gateway_queue_items reached); disconnecting it");
-      it->second.context->TryCancel();
+      it->second.cancel();
     }
   }
   out.clear();
@@ -102,13 +102,52 @@ void BrokerService::Shutdown() {
   shut_down_ = true;
   for (auto& [id, stream] : streams_) {
     stream.session->Close();
-    stream.context->TryCancel();
+    stream.cancel();
   }
 }
 
 void BrokerService::WithState(const std::function<void(const BrokerState&)>& fn) {
   std::lock_guard<std::mutex> lock(mu_);
   fn(state_);
+}
+
+uint64_t BrokerService::OpenGateway(const std::string& name,
+                                   std::shared_ptr<GatewaySession> session,
+                                   std::function<void()> cancel) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_) return 0;
+  const uint64_t gateway = state_.AddGateway(name);
+  streams_[gateway] = {std::move(session), std::move(cancel)};
+  return gateway;
+}
+
+void BrokerService::HandleGatewayUp(uint64_t gateway, const v1::GatewayUp& up) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto stream = streams_.find(gateway);
+  if (stream == streams_.end()) return;
+  const absl::Time now = clock_();
+  if (up.has_attach()) {
+    if (!stream->second.session->Push(state_.Attach(gateway, up.attach(), now))) {
+      LOG_WARNING("broker: gateway stream ", gateway,
+                  " cannot keep up (max_gateway_queue_items reached); disconnecting it");
+      stream->second.cancel();
+    }
+  } else if (up.has_detach()) {
+    state_.Detach(gateway, up.detach().handle(), now);
+  }
+}
+
+void BrokerService::CloseGateway(uint64_t gateway) {
+  std::shared_ptr<GatewaySession> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.RemoveGateway(gateway, clock_());
+    auto stream = streams_.find(gateway);
+    if (stream == streams_.end()) return;
+    session = stream->second.session;
+    streams_.erase(stream);
+  }
+  session->Close();
 }
 
 grpc::Status BrokerService::GatewayStream(
@@ -121,13 +160,8 @@ grpc::Status BrokerService::GatewayStream(
                         "hello: the first message on the stream must be GatewayHello");
   const std::string name = up.hello().gateway_id();
   auto session = std::make_shared<GatewaySession>(gateway_queue_capacity_);
-  uint64_t gateway = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (shut_down_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "broker is shutting down");
-    gateway = state_.AddGateway(name);
-    streams_[gateway] = {session, context};
-  }
+  const uint64_t gateway = OpenGateway(name, session, [context] { context->TryCancel(); });
+  if (gateway == 0) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "broker is shutting down");
   LOG_INFO("broker: gateway '", name, "' connected (stream ", gateway, ")");
 
   // The writer does the stream I/O so that no producer ever waits on a slow gateway.
@@ -140,23 +174,8 @@ grpc::Status BrokerService::GatewayStream(
       }
     }
   });
-
-  while (stream->Read(&up)) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const absl::Time now = clock_();
-    if (up.has_attach()) {
-      if (!session->Push(state_.Attach(gateway, up.attach(), now))) context->TryCancel();
-    } else if (up.has_detach()) {
-      state_.Detach(gateway, up.detach().handle(), now);
-    }
-  }
-
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    state_.RemoveGateway(gateway, clock_());
-    streams_.erase(gateway);
-  }
-  session->Close();
+  while (stream->Read(&up)) HandleGatewayUp(gateway, up);
+  CloseGateway(gateway);
   writer.join();
   LOG_INFO("broker: gateway '", name, "' disconnected (stream ", gateway, ")",
            session->overflowed() ? " after its queue overflowed" : "");

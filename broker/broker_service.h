@@ -58,10 +58,20 @@ class BrokerService final : public v1::Broker::Service {
   // Runs `fn` on the state under the lock (tests and admin tooling).
   void WithState(const std::function<void(const BrokerState&)>& fn);
 
+  // The transport-free core of GatewayStream (the concurrency test drives it directly).
+  // OpenGateway registers a stream; `cancel` must end it (called on overflow and Shutdown);
+  // returns 0 when shutting down.
+  uint64_t OpenGateway(const std::string& name, std::shared_ptr<GatewaySession> session,
+                       std::function<void()> cancel);
+  // Applies one attach/detach; the attach result is queued on the stream's session.
+  void HandleGatewayUp(uint64_t gateway, const v1::GatewayUp& up);
+  // The stream ended: drops its attachments and closes its session.
+  void CloseGateway(uint64_t gateway);
+
  private:
   struct OpenStream {
     std::shared_ptr<GatewaySession> session;
-    grpc::ServerContext* context;
+    std::function<void()> cancel;
   };
   // Hands outbound items to their gateways' queues; call with mu_ held.
   void DispatchLocked(Outbox& out);
