@@ -26,7 +26,9 @@ int Run(int argc, char** argv, char** envp) {
   if (server == nullptr || port == 0)
     ExitWithStartupError(absl::StrCat("cannot listen on broker_listen '", address, "'"));
   broker.Start();
-  LOG_INFO("channelstream broker serving gRPC on ", address);
+  // Port 0 asks for any free port: report the one bound.
+  const std::string host = address.substr(0, address.rfind(':'));
+  LOG_INFO("channelstream broker serving gRPC on ", host, ":", port);
 
   std::string signal = WaitForShutdownSignal();
   LOG_INFO("received ", signal, ", shutting down");
