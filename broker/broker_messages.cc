@@ -77,7 +77,7 @@ void BrokerState::Route(const std::vector<const ConnectionRecord*>& recipients,
 uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
                                     const std::vector<std::string>& only_users,
                                     const std::vector<std::string>& exclude_users, absl::Time now,
-                                    Outbox* out) {
+                                    Outbox* out, std::shared_ptr<const std::string> encoded) {
   const uint64_t seq = ++channel.seq;
   channel.last_active = now;
   Frame frame;
@@ -93,7 +93,7 @@ uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
     ++counters_.total_messages;
     recipients.push_back(&conn);
   }
-  auto encoded = std::make_shared<const std::string>(DumpJson(payload));
+  if (encoded == nullptr) encoded = std::make_shared<const std::string>(DumpJson(payload));
   Route(recipients, encoded, channel.name, seq, out);
   if (channel.settings.store_frames()) {
     frame.payload = payload;
@@ -105,7 +105,7 @@ uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
 
 void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json& payload,
                               const std::vector<std::string>& exclude_users, absl::Time now,
-                              Outbox* out) {
+                              Outbox* out, std::shared_ptr<const std::string> encoded) {
   std::set<std::string> targets(users.begin(), users.end());
   for (const std::string& excluded : exclude_users) targets.erase(excluded);
   std::vector<const ConnectionRecord*> recipients;
@@ -125,11 +125,13 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
     }
   }
   if (recipients.empty()) return;
-  Route(recipients, std::make_shared<const std::string>(DumpJson(payload)), "", 0, out);
+  if (encoded == nullptr) encoded = std::make_shared<const std::string>(DumpJson(payload));
+  Route(recipients, encoded, "", 0, out);
 }
 
-absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time now,
-                                  v1::PublishResponse* response, Outbox* out) {
+absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl::Time now,
+                                         const BrokerOptions& options,
+                                         std::vector<PreparedPublication>* prepared) {
   // Parse and check every item first: a bad item rejects the whole request.
   std::vector<Json> messages, extras;
   for (const v1::Publication& item : request.publications()) {
@@ -140,9 +142,9 @@ absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time 
     if (!item.uuid().empty() && !IsUuid(item.uuid()))
       return FieldError("uuid", "Not a valid UUID.");
     if (absl::Status s = CheckTimestamp(item.timestamp(), "timestamp"); !s.ok()) return s;
-    if (static_cast<int64_t>(item.message_json().size()) > options_.max_payload_bytes)
+    if (static_cast<int64_t>(item.message_json().size()) > options.max_payload_bytes)
       return LimitError("max_payload_bytes",
-                        absl::StrCat("message is larger than ", options_.max_payload_bytes,
+                        absl::StrCat("message is larger than ", options.max_payload_bytes,
                                      " bytes"));
     absl::StatusOr<Json> message = ParseJsonField(item.message_json(), "message", Json());
     if (!message.ok()) return message.status();
@@ -155,7 +157,13 @@ absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time 
   for (int i = 0; i < request.publications_size(); ++i) {
     const v1::Publication& item = request.publications(i);
     if (item.channel().empty() && item.pm_users().empty()) continue;  // 0.7 drops these
-    Json payload = std::move(extras[i]);
+    PreparedPublication p;
+    p.channel = item.channel();
+    p.pm_users = ToVector(item.pm_users());
+    p.exclude_users = ToVector(item.exclude_users());
+    p.no_history = item.no_history();
+    Json& payload = p.payload;
+    payload = std::move(extras[i]);
     for (const char* key : kHiddenKeys) payload.erase(key);
     payload["uuid"] = item.uuid().empty() ? NewUuid() : NormalizeUuid(item.uuid());
     payload["timestamp"] = NormalTimestamp(item.timestamp(), now);
@@ -165,35 +173,49 @@ absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time 
     payload["type"] = "message";
     payload["catchup"] = false;
     payload["edited"] = nullptr;
-    ++counters_.total_unique_messages;
+    p.encoded = std::make_shared<const std::string>(DumpJson(payload));
+    Json echo = payload;
+    echo["pm_users"] = p.pm_users;
+    echo["exclude_users"] = p.exclude_users;
+    echo["no_history"] = p.no_history;
+    p.echo_json = DumpJson(echo);
+    prepared->push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
 
-    const std::vector<std::string> pm_users = ToVector(item.pm_users());
-    const std::vector<std::string> exclude_users = ToVector(item.exclude_users());
+void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl::Time now,
+                               v1::PublishResponse* response, Outbox* out) {
+  for (PreparedPublication& p : prepared) {
+    ++counters_.total_unique_messages;
     uint64_t seq = 0;
-    if (!item.channel().empty()) {
-      auto channel = channels_.find(item.channel());
+    if (!p.channel.empty()) {
+      auto channel = channels_.find(p.channel);
       if (channel != channels_.end()) {
         ChannelRecord& record = channel->second;
-        if (record.settings.store_history() && !item.no_history() &&
+        if (record.settings.store_history() && !p.no_history &&
             record.settings.history_size() > 0) {
-          record.history.push_back(payload);
+          record.history.push_back(p.payload);
           while (record.history.size() > static_cast<size_t>(record.settings.history_size()))
             record.history.pop_front();
         }
-        seq = EmitToChannel(record, payload, pm_users, exclude_users, now, out);
+        seq = EmitToChannel(record, p.payload, p.pm_users, p.exclude_users, now, out, p.encoded);
       }
     } else {
-      EmitToUsers(pm_users, payload, exclude_users, now, out);
+      EmitToUsers(p.pm_users, p.payload, p.exclude_users, now, out, p.encoded);
     }
-
-    Json echo = payload;
-    echo["pm_users"] = pm_users;
-    echo["exclude_users"] = exclude_users;
-    echo["no_history"] = item.no_history();
     v1::PublishedMessage* published = response->add_messages();
-    published->set_message_json(DumpJson(echo));
+    published->set_message_json(std::move(p.echo_json));
     published->set_seq(seq);
   }
+}
+
+absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time now,
+                                  v1::PublishResponse* response, Outbox* out) {
+  std::vector<PreparedPublication> prepared;
+  absl::Status status = PreparePublish(request, now, options_, &prepared);
+  if (!status.ok()) return status;
+  ApplyPublish(prepared, now, response, out);
   return absl::OkStatus();
 }
 

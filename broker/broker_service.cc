@@ -23,7 +23,8 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 BrokerService::BrokerService(const BrokerOptions& options, size_t gateway_queue_capacity,
                              Clock clock)
-    : gateway_queue_capacity_(gateway_queue_capacity),
+    : options_(options),
+      gateway_queue_capacity_(gateway_queue_capacity),
       clock_(std::move(clock)),
       state_(options, clock_()) {}
 
@@ -55,10 +56,23 @@ CS_UNARY(Connect, ConnectRequest, ConnectResponse)
 CS_UNARY(Subscribe, SubscribeRequest, SubscribeResponse)
 CS_UNARY(Unsubscribe, UnsubscribeRequest, UnsubscribeResponse)
 CS_UNARY(SetUserState, UserStateRequest, UserStateResponse)
-CS_UNARY(Publish, PublishRequest, PublishResponse)
 CS_UNARY(EditMessages, EditMessagesRequest, EditMessagesResponse)
 CS_UNARY(DeleteMessages, DeleteMessagesRequest, DeleteMessagesResponse)
 #undef CS_UNARY
+
+grpc::Status BrokerService::Publish(grpc::ServerContext*, const v1::PublishRequest* request,
+                                    v1::PublishResponse* response) {
+  // Validation and JSON encoding need no state: done before taking the lock.
+  std::vector<PreparedPublication> prepared;
+  absl::Status status =
+      BrokerState::PreparePublish(*request, clock_(), options_, &prepared);
+  if (!status.ok()) return ToGrpc(status);
+  Outbox out;
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.ApplyPublish(prepared, clock_(), response, &out);
+  DispatchLocked(out);
+  return grpc::Status::OK;
+}
 
 grpc::Status BrokerService::SetChannelConfig(grpc::ServerContext*,
                                              const v1::ChannelConfigRequest* request,

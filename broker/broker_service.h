@@ -76,6 +76,7 @@ class BrokerService final : public v1::Broker::Service {
   // Hands outbound items to their gateways' queues; call with mu_ held.
   void DispatchLocked(Outbox& out);
 
+  const BrokerOptions options_;
   const size_t gateway_queue_capacity_;
   const Clock clock_;
   std::mutex mu_;

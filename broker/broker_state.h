@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,18 @@
 #include "channelstream.grpc.pb.h"
 
 namespace channelstream {
+
+// A publication validated and encoded without touching the state, so the gRPC service can do
+// this work outside its lock (PreparePublish) and only route under it (ApplyPublish).
+struct PreparedPublication {
+  std::string channel;  // empty: private message
+  std::vector<std::string> pm_users;
+  std::vector<std::string> exclude_users;
+  bool no_history = false;
+  Json payload;                                  // the client-visible object
+  std::shared_ptr<const std::string> encoded;    // payload, encoded once
+  std::string echo_json;                         // what Publish answers for it
+};
 
 struct BrokerCounters {
   int64_t total_messages = 0;         // deliveries, counted per recipient connection
@@ -36,6 +49,13 @@ class BrokerState {
                             v1::UserStateResponse* response, Outbox* out);
   absl::Status Publish(const v1::PublishRequest& request, absl::Time now,
                        v1::PublishResponse* response, Outbox* out);
+  // Publish in two steps: the first needs no state (items with neither channel nor pm_users
+  // are dropped there), the second stores and routes.
+  static absl::Status PreparePublish(const v1::PublishRequest& request, absl::Time now,
+                                     const BrokerOptions& options,
+                                     std::vector<PreparedPublication>* prepared);
+  void ApplyPublish(std::vector<PreparedPublication>& prepared, absl::Time now,
+                    v1::PublishResponse* response, Outbox* out);
   absl::Status EditMessages(const v1::EditMessagesRequest& request, absl::Time now,
                             v1::EditMessagesResponse* response, Outbox* out);
   absl::Status DeleteMessages(const v1::DeleteMessagesRequest& request, absl::Time now,
@@ -87,10 +107,11 @@ class BrokerState {
   uint64_t EmitToChannel(ChannelRecord& channel, const Json& payload,
                          const std::vector<std::string>& only_users,
                          const std::vector<std::string>& exclude_users, absl::Time now,
-                         Outbox* out);
+                         Outbox* out, std::shared_ptr<const std::string> encoded = nullptr);
   // Sends one event to every connection of each user (private messages), storing user frames.
   void EmitToUsers(const std::vector<std::string>& users, const Json& payload,
-                   const std::vector<std::string>& exclude_users, absl::Time now, Outbox* out);
+                   const std::vector<std::string>& exclude_users, absl::Time now, Outbox* out,
+                   std::shared_ptr<const std::string> encoded = nullptr);
   // Groups the attached sockets of these connections by gateway, one Outbound per gateway.
   void Route(const std::vector<const ConnectionRecord*>& recipients,
              const std::shared_ptr<const std::string>& payload, const std::string& channel,
