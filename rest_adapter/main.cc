@@ -1,0 +1,53 @@
+// //rest_adapter:rest_adapter — the signed 0.7 REST API, admin panel and API explorer alone
+// (split deployment), turning each request into gRPC calls to the broker at broker_address.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "rest_adapter/rest_adapter.h"
+
+namespace channelstream {
+namespace {
+
+int Run(int argc, char** argv, char** envp) {
+  Config config = LoadConfigOrExit(argc, argv, envp, "rest_adapter");
+  BlockShutdownSignals();
+
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
+  RestAdapter rest_adapter(config, channel);
+  HttpServerOptions options;
+  options.host = config.GetString("host");
+  options.port = static_cast<int>(config.GetInt("port"));
+  options.threads = static_cast<int>(config.GetInt("io_threads"));
+  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  // The handler makes blocking gRPC calls; the HTTP server runs handlers on its loop threads,
+  // so io_threads bounds how many broker calls are in flight at once.
+  HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+    rest_adapter.Handle(std::move(exchange));
+  });
+  absl::Status listening = http_server.Listen();
+  if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
+  http_server.Start();
+
+  const std::string base = absl::StrCat("http://", options.host, ":", http_server.port());
+  LOG_INFO("channelstream REST adapter serving on ", base, ", broker at ", config.GetString("broker_address"));
+  LOG_INFO("  server API (signed): ", base, "/connect, /subscribe, /message, /info, ...");
+  LOG_INFO("  admin: ", base, "/admin  API explorer: ", base, "/api-explorer");
+
+  std::string signal = WaitForShutdownSignal();
+  LOG_INFO("received ", signal, ", shutting down");
+  http_server.Stop();
+  LOG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace channelstream
+
+int main(int argc, char** argv, char** envp) { return channelstream::Run(argc, argv, envp); }

@@ -1,0 +1,52 @@
+// Who may call the server API: the client address against allow_posting_from, then the
+// itsdangerous signature (header x-channelstream-secret or ?secret=). Pure logic, no I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace channelstream::rest {
+
+// allow_posting_from: single addresses and CIDR ranges; "0.0.0.0" (or "::") allows any address.
+class AddressAllowlist {
+ public:
+  // Error names the entry that does not parse.
+  static absl::StatusOr<AddressAllowlist> Parse(const std::vector<std::string>& entries);
+  bool Allows(const boost::asio::ip::address& address) const;
+
+ private:
+  bool any_ = false;
+  std::vector<boost::asio::ip::network_v4> v4_;
+  std::vector<boost::asio::ip::network_v6> v6_;
+};
+
+struct SignaturePolicy {
+  std::string secret;
+  bool validate_age = true;           // validate_requests
+  absl::Duration max_age = absl::Seconds(60);
+  bool require_path = true;           // require_path_signature
+};
+
+// The outcome of checking one request: allowed, or the HTTP status and JSON body to answer.
+struct GuardVerdict {
+  bool allowed = false;
+  int status = 0;
+  std::string body;
+};
+
+// `token` is the header value (or ?secret=), nullopt when absent; `path` is the request path
+// without the query string.
+GuardVerdict CheckServerRequest(const AddressAllowlist& allowlist, const SignaturePolicy& policy,
+                                const boost::asio::ip::address& remote,
+                                const std::optional<std::string>& token, const std::string& path,
+                                absl::Time now);
+
+}  // namespace channelstream::rest

@@ -1,0 +1,565 @@
+#include "rest_adapter/rest_adapter.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "gateway/query.h"
+#include "rest_adapter/admin_pages.h"
+#include "rest_adapter/openapi.h"
+#include "rest_adapter/translate.h"
+
+namespace channelstream {
+
+using rest::FieldErrors;
+using rest::Json;
+using rest::Reply;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr const char* kVersion = "1.0.0";
+
+Reply JsonReply(int status, const Json& body) { return Reply{status, body.dump()}; }
+
+Reply Invalid(const FieldErrors& errors) { return JsonReply(422, errors.json()); }
+
+Reply InvalidInputType() { return JsonReply(422, {{"_schema", {rest::kInvalidType}}}); }
+
+// Broker errors carry "<field>: <message>"; 0.7 answered those with 422 {field: [message]}.
+Reply FromStatus(const grpc::Status& status) {
+  const std::string& text = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS: {
+      size_t colon = text.find(": ");
+      std::string field = colon == std::string::npos ? "_schema" : text.substr(0, colon);
+      std::string message = colon == std::string::npos ? text : text.substr(colon + 2);
+      return JsonReply(422, {{field, {message}}});
+    }
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return JsonReply(503, {{"error", absl::StrCat("broker unavailable: ", text)}});
+    default:
+      LOG_ERROR("broker call failed: ", static_cast<int>(status.error_code()), " ", text);
+      return JsonReply(500, {{"error", absl::StrCat("broker error: ", text)}});
+  }
+}
+
+std::vector<std::string> Sorted(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::vector<std::string> sorted(items.begin(), items.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+void ReadConnId(const Json& body, FieldErrors& errors, bool required, std::string* conn_id) {
+  std::optional<std::string> value = rest::ReadString(body, "conn_id", errors, required);
+  if (!value) return;
+  if (!IsUuid(*value)) {
+    errors.Add("conn_id", "Not a valid UUID.");
+    return;
+  }
+  *conn_id = NormalizeUuid(*value);
+}
+
+// state_public_keys: a list replaces the stored keys; null or absent keeps them.
+void ReadPublicKeys(const Json& body, FieldErrors& errors, google::protobuf::RepeatedPtrField<std::string>* keys,
+                    bool* keys_set) {
+  std::optional<std::vector<std::string>> list = rest::ReadStringList(body, "state_public_keys", errors);
+  if (!list) return;
+  *keys_set = true;
+  for (const std::string& key : *list) *keys->Add() = key;
+}
+
+void CopyConfigs(const std::map<std::string, v1::ChannelConfig>& configs,
+                 google::protobuf::Map<std::string, v1::ChannelConfig>* out) {
+  for (const auto& [name, config] : configs) (*out)[name] = config;
+}
+
+std::map<std::string, std::string> ParseForm(const std::string& body) {
+  std::map<std::string, std::string> form;
+  for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
+    size_t eq = pair.find('=');
+    std::string_view view(pair.data(), pair.size());
+    std::string key = PercentDecode(view.substr(0, eq), true);
+    std::string value = eq == absl::string_view::npos ? "" : PercentDecode(view.substr(eq + 1), true);
+    form.emplace(std::move(key), std::move(value));
+  }
+  return form;
+}
+
+Reply Redirect(const std::string& location) {
+  Reply reply{302, "", "text/plain"};
+  reply.headers.emplace_back("Location", location);
+  return reply;
+}
+
+Reply Html(const std::string& html) { return Reply{200, html, "text/html; charset=utf-8"}; }
+
+}  // namespace
+
+RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel)
+    : channel_(std::move(broker_channel)), broker_(v1::Broker::NewStub(channel_)) {
+  absl::StatusOr<rest::AddressAllowlist> allowlist =
+      rest::AddressAllowlist::Parse(config.GetList("allow_posting_from"));
+  if (!allowlist.ok()) ExitWithStartupError(std::string(allowlist.status().message()));
+  allowlist_ = *std::move(allowlist);
+  signature_.secret = config.GetString("secret");
+  signature_.validate_age = config.GetBool("validate_requests");
+  signature_.max_age = absl::Seconds(config.GetDouble("signature_max_age"));
+  signature_.require_path = config.GetBool("require_path_signature");
+  allow_cors_ = config.GetList("allow_cors");
+  std::string cookie_key = config.GetString("cookie_secret");
+  if (cookie_key.empty())
+    cookie_key = absl::StrCat("cookie:", config.GetString("secret"), ":", config.GetString("admin_secret"));
+  admin_ = std::make_unique<rest::AdminSessions>(
+      config.GetString("admin_user"), config.GetString("admin_secret"), cookie_key,
+      absl::Seconds(config.GetDouble("admin_session_max_age")),
+      static_cast<int>(config.GetInt("admin_signin_max_failures")),
+      absl::Seconds(config.GetDouble("admin_signin_throttle")));
+  rpc_timeout_ = absl::Seconds(config.GetDouble("rpc_timeout"));
+  scheme_ = config.GetBool("enforce_https") ? "https" : config.GetString("http_scheme");
+}
+
+std::unique_ptr<grpc::ClientContext> RestAdapter::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::microseconds(absl::ToInt64Microseconds(rpc_timeout_)));
+  return context;
+}
+
+void RestAdapter::Handle(std::shared_ptr<HttpExchange> exchange) {
+  const HttpRequest& request = exchange->request();
+  Reply reply = Serve(request, exchange->remote_address());
+  HttpResponse response{static_cast<http::status>(reply.status), request.version()};
+  response.set(http::field::server, "channelstream");
+  response.set(http::field::content_type, reply.content_type);
+  for (const auto& [name, value] : reply.headers) response.insert(name, value);
+  AddCorsHeaders(request, response);
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(reply.body);
+  exchange->Respond(std::move(response));
+}
+
+void RestAdapter::AddCorsHeaders(const HttpRequest& request, HttpResponse& response) const {
+  // 0.7: with allow_cors empty every response allows any origin (the demo apps rely on it).
+  if (allow_cors_.empty()) {
+    response.set(http::field::access_control_allow_origin, "*");
+  } else {
+    auto origin = request.find(http::field::origin);
+    if (origin == request.end()) return;
+    std::string value(origin->value());
+    if (std::find(allow_cors_.begin(), allow_cors_.end(), value) == allow_cors_.end()) return;
+    response.set(http::field::access_control_allow_origin, value);
+    response.set(http::field::vary, "Origin");
+  }
+  if (request.method() == http::verb::options) {
+    response.set(http::field::access_control_allow_methods, "GET, POST, PATCH, DELETE, OPTIONS");
+    response.set(http::field::access_control_allow_headers,
+                 "Content-Type, X-Channelstream-Secret, X-Requested-With");
+    response.set(http::field::access_control_max_age, "86400");
+  }
+}
+
+Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::address& remote) {
+  RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  try {
+    return Dispatch(request, target.path, remote, target.Find("secret"));
+  } catch (const std::exception& e) {
+    LOG_ERROR("REST ", target.path, ": ", e.what());
+    return JsonReply(500, {{"error", "internal error"}});
+  }
+}
+
+Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
+                            const boost::asio::ip::address& remote, const std::string* query_secret) {
+  const http::verb method = request.method();
+  if (method == http::verb::options) return Reply{200, "", "text/plain"};
+
+  // People-facing pages (session based).
+  if (path == "/admin/sign_in") {
+    if (method == http::verb::post) return AdminSignIn(request, remote);
+    if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
+    return Html(rest::SignInPage(""));
+  }
+  if (path == "/admin/sign_out") {
+    Reply reply = Redirect("/admin/sign_in");
+    reply.headers.emplace_back("Set-Cookie", rest::AdminSessions::SignOutCookie());
+    return reply;
+  }
+  if (path == "/admin" || path == "/admin/") {
+    if (!AdminSignedIn(request)) return Redirect("/admin/sign_in");
+    return Html(rest::AdminPage());
+  }
+
+  // The server API: signed (admin pages also accept the admin session).
+  struct Route {
+    const char* path;
+    bool admin_session_ok;
+  };
+  static const Route kRoutes[] = {
+      {"/connect", false},       {"/subscribe", false}, {"/unsubscribe", false},
+      {"/user_state", false},    {"/message", false},   {"/channel_config", false},
+      {"/info", false},          {"/admin/admin.json", true}, {"/openapi.json", true},
+      {"/api-explorer", true},
+  };
+  const Route* route = nullptr;
+  for (const Route& candidate : kRoutes)
+    if (path == candidate.path) route = &candidate;
+  if (route == nullptr) return JsonReply(404, {{"request", absl::StrCat("Not found: ", path)}});
+
+  std::optional<std::string> token;
+  auto header = request.find("x-channelstream-secret");
+  if (header != request.end()) token = std::string(header->value());
+  else if (query_secret != nullptr) token = *query_secret;
+  bool by_session = route->admin_session_ok && !token && AdminSignedIn(request);
+  if (!by_session) {
+    if (route->admin_session_ok && !token && (path == "/api-explorer"))
+      return Redirect("/admin/sign_in");
+    rest::GuardVerdict verdict =
+        rest::CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
+    if (!verdict.allowed) return Reply{verdict.status, verdict.body};
+  }
+
+  if (path == "/api-explorer") {
+    if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
+    return Html(rest::ApiExplorerPage());
+  }
+  if (path == "/openapi.json") {
+    if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
+    std::string host(request[http::field::host]);
+    return JsonReply(200, rest::OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion));
+  }
+  if (path == "/admin/admin.json") {
+    if (method != http::verb::get && method != http::verb::post)
+      return JsonReply(405, {{"request", "Method not allowed"}});
+    return AdminJson();
+  }
+
+  // Every other endpoint takes a JSON body.
+  Json body = nullptr;
+  if (!request.body().empty()) {
+    body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) return JsonReply(400, {{"_schema", {"Invalid JSON body."}}});
+  }
+  if (path == "/message") {
+    if (method == http::verb::post) return PublishMessages(body);
+    if (method == http::verb::patch) return EditMessages(body);
+    if (method == http::verb::delete_) return DeleteMessages(body);
+    return JsonReply(405, {{"request", "Method not allowed"}});
+  }
+  if (method != http::verb::post) return JsonReply(405, {{"request", "Method not allowed"}});
+  if (path == "/connect") return Connect(body);
+  if (path == "/subscribe") return Subscribe(body);
+  if (path == "/unsubscribe") return Unsubscribe(body);
+  if (path == "/user_state") return UserState(body);
+  if (path == "/channel_config") return ChannelConfig(body);
+  return Info(body);
+}
+
+Reply RestAdapter::Connect(const Json& body) {
+  if (!body.is_object()) return InvalidInputType();
+  FieldErrors errors;
+  v1::ConnectRequest request;
+  if (auto username = rest::ReadString(body, "username", errors, true, 1, 512)) request.set_username(*username);
+  ReadConnId(body, errors, false, request.mutable_conn_id());
+  if (auto channels = rest::ReadStringList(body, "channels", errors, 1, 256))
+    for (const std::string& channel : *channels) request.add_channels(channel);
+  if (auto state = rest::ReadState(body, "fresh_user_state", errors)) request.set_fresh_user_state_json(state->dump());
+  if (auto state = rest::ReadState(body, "user_state", errors)) request.set_user_state_json(state->dump());
+  bool keys_set = false;
+  ReadPublicKeys(body, errors, request.mutable_state_public_keys(), &keys_set);
+  request.set_state_public_keys_set(keys_set);
+  if (auto configs = rest::ReadObject(body, "channel_configs", errors))
+    CopyConfigs(rest::ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
+  *request.mutable_info() = rest::ReadInfoOptions(body, errors);
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::ConnectResponse response;
+  grpc::Status status = broker_->Connect(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, {{"conn_id", response.conn_id()},
+                         {"username", response.username()},
+                         {"state", rest::ParseStoredJson(response.state_json())},
+                         {"public_state", rest::ParseStoredJson(response.public_state_json())},
+                         {"channels", Sorted(response.channels())},
+                         {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
+                                                                    request.info().include_connections())}});
+}
+
+Reply RestAdapter::Subscribe(const Json& body) {
+  if (!body.is_object()) return InvalidInputType();
+  FieldErrors errors;
+  v1::SubscribeRequest request;
+  ReadConnId(body, errors, true, request.mutable_conn_id());
+  auto channels = rest::ReadStringList(body, "channels", errors, 1, 256);
+  if (!body.contains("channels")) errors.Add("channels", rest::kMissing);
+  else if (channels && channels->empty()) errors.Add("channels", "Shorter than minimum length 1.");
+  if (channels)
+    for (const std::string& channel : *channels) request.add_channels(channel);
+  if (auto configs = rest::ReadObject(body, "channel_configs", errors))
+    CopyConfigs(rest::ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
+  *request.mutable_info() = rest::ReadInfoOptions(body, errors);
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::SubscribeResponse response;
+  grpc::Status status = broker_->Subscribe(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, {{"channels", Sorted(response.channels())},
+                         {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
+                                                                    request.info().include_connections())},
+                         {"subscribed_to", Sorted(response.subscribed_to())}});
+}
+
+Reply RestAdapter::Unsubscribe(const Json& body) {
+  if (!body.is_object()) return InvalidInputType();
+  FieldErrors errors;
+  v1::UnsubscribeRequest request;
+  ReadConnId(body, errors, true, request.mutable_conn_id());
+  auto channels = rest::ReadStringList(body, "channels", errors, 1, 256);
+  if (!body.contains("channels")) errors.Add("channels", rest::kMissing);
+  if (channels)
+    for (const std::string& channel : *channels) request.add_channels(channel);
+  *request.mutable_info() = rest::ReadInfoOptions(body, errors);
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::UnsubscribeResponse response;
+  grpc::Status status = broker_->Unsubscribe(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, {{"channels", Sorted(response.channels())},
+                         {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
+                                                                    request.info().include_connections())},
+                         {"unsubscribed_from", Sorted(response.unsubscribed_from())}});
+}
+
+Reply RestAdapter::UserState(const Json& body) {
+  if (!body.is_object()) return InvalidInputType();
+  FieldErrors errors;
+  v1::UserStateRequest request;
+  if (auto user = rest::ReadString(body, "user", errors, true, 1, 512)) request.set_user(*user);
+  std::optional<Json> state = rest::ReadState(body, "user_state", errors);
+  request.set_user_state_json(state ? state->dump() : "{}");
+  bool keys_set = false;
+  ReadPublicKeys(body, errors, request.mutable_state_public_keys(), &keys_set);
+  request.set_state_public_keys_set(keys_set);
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::UserStateResponse response;
+  grpc::Status status = broker_->SetUserState(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  Json changed = Json::array();
+  for (const v1::StateChange& change : response.changed_state())
+    changed.push_back({{"key", change.key()}, {"value", rest::ParseStoredJson(change.value_json())}});
+  return JsonReply(200, {{"user_state", rest::ParseStoredJson(response.user_state_json())},
+                         {"changed_state", changed},
+                         {"public_keys", std::vector<std::string>(response.public_keys().begin(),
+                                                                  response.public_keys().end())}});
+}
+
+namespace {
+
+// Fields of a publication item that the broker takes as proto fields; every other key is kept
+// as an extra and delivered with the message.
+bool IsPublicationField(const std::string& key) {
+  static const char* const kFields[] = {"channel", "pm_users", "exclude_users", "user",
+                                        "message", "uuid",     "timestamp",     "no_history"};
+  for (const char* field : kFields)
+    if (key == field) return true;
+  return false;
+}
+
+// Reads a list body ([{...}, ...]); marshmallow names item errors by index.
+bool ReadItems(const Json& body, FieldErrors& errors,
+               const std::function<void(const Json& item, FieldErrors& item_errors)>& read_item) {
+  if (!body.is_array()) {
+    errors.Add("_schema", rest::kInvalidType);
+    return false;
+  }
+  for (size_t i = 0; i < body.size(); ++i) {
+    FieldErrors item_errors;
+    if (!body[i].is_object()) item_errors.Add("_schema", rest::kInvalidType);
+    else read_item(body[i], item_errors);
+    errors.AddNested(std::to_string(i), item_errors);
+  }
+  return errors.empty();
+}
+
+void ReadUsers(const Json& item, const char* field, FieldErrors& errors,
+               google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (auto users = rest::ReadStringList(item, field, errors))
+    for (const std::string& user : *users) *out->Add() = user;
+}
+
+void ReadUuidField(const Json& item, FieldErrors& errors, bool required, std::string* out) {
+  if (auto value = rest::ReadString(item, "uuid", errors, required)) {
+    if (!IsUuid(*value)) errors.Add("uuid", "Not a valid UUID.");
+    else *out = NormalizeUuid(*value);
+  }
+}
+
+void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors, std::string* out) {
+  if (auto value = rest::ReadString(item, field, errors)) {
+    absl::Time parsed;
+    if (!ParseTimestamp(*value, &parsed)) errors.Add(field, "Not a valid datetime.");
+    else *out = FormatTimestamp(parsed);
+  }
+}
+
+Json MessagesToJson(const google::protobuf::RepeatedPtrField<std::string>& messages) {
+  Json list = Json::array();
+  for (const std::string& message : messages) list.push_back(rest::ParseStoredJson(message));
+  return list;
+}
+
+}  // namespace
+
+Reply RestAdapter::PublishMessages(const Json& body) {
+  FieldErrors errors;
+  v1::PublishRequest request;
+  ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
+    v1::Publication* publication = request.add_publications();
+    if (auto channel = rest::ReadString(item, "channel", e, false, 1, 256)) publication->set_channel(*channel);
+    ReadUsers(item, "pm_users", e, publication->mutable_pm_users());
+    ReadUsers(item, "exclude_users", e, publication->mutable_exclude_users());
+    if (auto user = rest::ReadString(item, "user", e, true, 1, 512)) publication->set_user(*user);
+    auto message = item.find("message");
+    publication->set_message_json(message == item.end() ? "{}" : message->dump());
+    ReadUuidField(item, e, false, publication->mutable_uuid());
+    ReadTimestampField(item, "timestamp", e, publication->mutable_timestamp());
+    if (auto no_history = rest::ReadBool(item, "no_history", e)) publication->set_no_history(*no_history);
+    Json extra = Json::object();
+    for (const auto& [key, value] : item.items())
+      if (!IsPublicationField(key)) extra[key] = value;
+    if (!extra.empty()) publication->set_extra_json(extra.dump());
+  });
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::PublishResponse response;
+  grpc::Status status = broker_->Publish(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  Json echo = Json::array();
+  for (const v1::PublishedMessage& message : response.messages())
+    echo.push_back(rest::ParseStoredJson(message.message_json()));
+  return JsonReply(200, echo);
+}
+
+Reply RestAdapter::EditMessages(const Json& body) {
+  FieldErrors errors;
+  v1::EditMessagesRequest request;
+  ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
+    v1::MessageEdit* edit = request.add_edits();
+    ReadUuidField(item, e, true, edit->mutable_uuid());
+    if (auto channel = rest::ReadString(item, "channel", e, false, 1, 256)) edit->set_channel(*channel);
+    ReadUsers(item, "pm_users", e, edit->mutable_pm_users());
+    auto message = item.find("message");
+    if (message != item.end()) edit->set_message_json(message->dump());
+    if (auto user = rest::ReadString(item, "user", e, false, 1, 512)) edit->set_user(*user);
+    ReadTimestampField(item, "timestamp", e, edit->mutable_timestamp());
+    ReadTimestampField(item, "edited", e, edit->mutable_edited());
+  });
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::EditMessagesResponse response;
+  grpc::Status status = broker_->EditMessages(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, MessagesToJson(response.messages_json()));
+}
+
+Reply RestAdapter::DeleteMessages(const Json& body) {
+  FieldErrors errors;
+  v1::DeleteMessagesRequest request;
+  ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
+    v1::MessageDelete* del = request.add_deletes();
+    ReadUuidField(item, e, true, del->mutable_uuid());
+    if (auto channel = rest::ReadString(item, "channel", e, false, 1, 256)) del->set_channel(*channel);
+    ReadUsers(item, "pm_users", e, del->mutable_pm_users());
+  });
+  if (!errors.empty()) return Invalid(errors);
+
+  v1::DeleteMessagesResponse response;
+  grpc::Status status = broker_->DeleteMessages(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, MessagesToJson(response.messages_json()));
+}
+
+Reply RestAdapter::ChannelConfig(const Json& body) {
+  if (!body.is_object()) return InvalidInputType();
+  FieldErrors errors;
+  v1::ChannelConfigRequest request;
+  CopyConfigs(rest::ReadChannelConfigs(body, errors), request.mutable_channel_configs());
+  if (!errors.empty()) return Invalid(errors);
+  v1::ChannelConfigResponse response;
+  grpc::Status status = broker_->SetChannelConfig(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, rest::ChannelsInfoToJson(response.channels_info(), false));
+}
+
+Reply RestAdapter::Info(const Json& body) {
+  v1::InfoRequest request;
+  FieldErrors errors;
+  if (body.is_null()) {
+    // 0.7: without a body, every channel with history and users.
+    request.set_all_channels(true);
+    request.mutable_info()->set_include_history(true);
+    request.mutable_info()->set_include_users(true);
+  } else {
+    if (!body.is_object()) return InvalidInputType();
+    *request.mutable_info() = rest::ReadInfoOptions(body, errors);
+    auto info = body.find("info");
+    std::optional<std::vector<std::string>> channels;
+    if (info != body.end() && info->is_object()) {
+      FieldErrors nested;
+      channels = rest::ReadStringList(*info, "channels", nested, 1, 256);
+      errors.AddNested("info", nested);
+    }
+    if (channels) {
+      for (const std::string& channel : *channels) request.add_channels(channel);
+    } else {
+      request.set_all_channels(true);
+    }
+  }
+  if (!errors.empty()) return Invalid(errors);
+  v1::InfoResponse response;
+  grpc::Status status = broker_->Info(NewContext().get(), request, &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, rest::ChannelsInfoToJson(response.channels_info(), request.info().include_connections()));
+}
+
+Reply RestAdapter::AdminJson() {
+  v1::AdminInfoResponse response;
+  grpc::Status status = broker_->AdminInfo(NewContext().get(), v1::AdminInfoRequest(), &response);
+  if (!status.ok()) return FromStatus(status);
+  return JsonReply(200, rest::AdminInfoToJson(response));
+}
+
+bool RestAdapter::AdminSignedIn(const HttpRequest& request) const {
+  auto cookie = request.find(http::field::cookie);
+  return cookie != request.end() && admin_->IsSignedIn(std::string(cookie->value()), absl::Now());
+}
+
+Reply RestAdapter::AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote) {
+  std::map<std::string, std::string> form = ParseForm(request.body());
+  std::string cookie;
+  switch (admin_->TrySignIn(remote.to_string(), form["username"], form["password"], absl::Now(), &cookie)) {
+    case rest::AdminSessions::SignIn::kOk: {
+      Reply reply = Redirect("/admin");
+      reply.headers.emplace_back("Set-Cookie", cookie);
+      return reply;
+    }
+    case rest::AdminSessions::SignIn::kThrottled: {
+      Reply reply{429, rest::SignInPage("Too many failed sign-ins from your address; wait and try again."),
+                  "text/html; charset=utf-8"};
+      return reply;
+    }
+    case rest::AdminSessions::SignIn::kBadCredentials:
+      break;
+  }
+  return Reply{401, rest::SignInPage("Wrong user name or password."), "text/html; charset=utf-8"};
+}
+
+}  // namespace channelstream

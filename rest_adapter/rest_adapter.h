@@ -1,0 +1,83 @@
+// The Channelstream 0.7 server API over HTTP (see shared/CONTRACT-0.7.md): signature and address
+// checks, 0.7's validation and JSON shapes, each endpoint turned into one broker gRPC call. Also
+// serves the admin panel, /openapi.json and the API explorer.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "channelstream.grpc.pb.h"
+#include "common/config.h"
+#include "common/http_server.h"
+#include "rest_adapter/admin_session.h"
+#include "rest_adapter/request_guard.h"
+#include "rest_adapter/validation.h"
+
+namespace channelstream {
+
+namespace rest {
+// One answer, before CORS headers are added.
+struct Reply {
+  Reply() = default;
+  Reply(int status_code, std::string body_text, std::string type = "application/json")
+      : status(status_code), body(std::move(body_text)), content_type(std::move(type)) {}
+
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+}  // namespace rest
+
+class RestAdapter {
+ public:
+  // Exits the process with a clear message if the configuration cannot work (bad
+  // allow_posting_from entry): better at startup than on the first request.
+  RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel);
+
+  // Answers every request it is given (unknown paths: 404 JSON).
+  void Handle(std::shared_ptr<HttpExchange> exchange);
+
+  // The routing core without the network, for tests.
+  rest::Reply Serve(const HttpRequest& request, const boost::asio::ip::address& remote);
+
+ private:
+  using Json = rest::Json;
+  rest::Reply Dispatch(const HttpRequest& request, const std::string& path,
+                       const boost::asio::ip::address& remote, const std::string* query_secret);
+
+  // Server API endpoints; `body` is the parsed JSON (null when the body was empty).
+  rest::Reply Connect(const Json& body);
+  rest::Reply Subscribe(const Json& body);
+  rest::Reply Unsubscribe(const Json& body);
+  rest::Reply UserState(const Json& body);
+  rest::Reply PublishMessages(const Json& body);
+  rest::Reply EditMessages(const Json& body);
+  rest::Reply DeleteMessages(const Json& body);
+  rest::Reply ChannelConfig(const Json& body);
+  rest::Reply Info(const Json& body);
+  rest::Reply AdminJson();
+
+  // Admin panel.
+  rest::Reply AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote);
+  bool AdminSignedIn(const HttpRequest& request) const;
+
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  void AddCorsHeaders(const HttpRequest& request, HttpResponse& response) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Broker::Stub> broker_;
+  rest::AddressAllowlist allowlist_;
+  rest::SignaturePolicy signature_;
+  std::vector<std::string> allow_cors_;
+  std::unique_ptr<rest::AdminSessions> admin_;
+  absl::Duration rpc_timeout_;
+  std::string scheme_;  // http_scheme / enforce_https for generated URLs
+};
+
+}  // namespace channelstream
