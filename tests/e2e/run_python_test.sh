@@ -2,4 +2,4 @@
 # Bazel sh_test entry: runs Python unittest modules with the system python3 (Debian's
 # itsdangerous, requests and websocket-client), reporting JUnit XML to Bazel.
 set -euo pipefail
-exec python3 tests/e2e/junit_runner.py "$@"
+exec /usr/bin/python3 tests/e2e/junit_runner.py "$@"
