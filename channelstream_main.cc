@@ -49,11 +49,7 @@ int Run(int argc, char** argv, char** envp) {
 
   RestAdapter rest_adapter(config, channel);
   Gateway* gateway_ptr = nullptr;
-  HttpServerOptions options;
-  options.host = config.GetString("host");
-  options.port = static_cast<int>(config.GetInt("port"));
-  options.threads = static_cast<int>(config.GetInt("io_threads"));
-  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  HttpServerOptions options = HttpServerOptionsFromConfig(config);
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));

@@ -45,4 +45,13 @@ void ExitWithStartupError(const std::string& message) {
   std::exit(2);
 }
 
+HttpServerOptions HttpServerOptionsFromConfig(const Config& config) {
+  HttpServerOptions options;
+  options.host = config.GetString("host");
+  options.port = static_cast<int>(config.GetInt("port"));
+  options.threads = static_cast<int>(config.GetInt("io_threads"));
+  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  return options;
+}
+
 }  // namespace channelstream

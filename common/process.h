@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/config.h"
+#include "common/http_server.h"
 
 namespace channelstream {
 
@@ -17,6 +18,10 @@ Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& p
 void BlockShutdownSignals();
 // Waits until SIGINT or SIGTERM arrives; returns the signal's name.
 std::string WaitForShutdownSignal();
+
+// The HTTP server settings every binary reads the same way: host, port, io_threads,
+// max_request_body_bytes.
+HttpServerOptions HttpServerOptionsFromConfig(const Config& config);
 
 // Prints `message` as one line on stderr and exits with code 2 (startup errors: port in use...).
 [[noreturn]] void ExitWithStartupError(const std::string& message);

@@ -21,11 +21,7 @@ int Run(int argc, char** argv, char** envp) {
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
   Gateway* gateway_ptr = nullptr;
-  HttpServerOptions options;
-  options.host = config.GetString("host");
-  options.port = static_cast<int>(config.GetInt("port"));
-  options.threads = static_cast<int>(config.GetInt("io_threads"));
-  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  HttpServerOptions options = HttpServerOptionsFromConfig(config);
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found,

@@ -21,11 +21,7 @@ int Run(int argc, char** argv, char** envp) {
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
   RestAdapter rest_adapter(config, channel);
-  HttpServerOptions options;
-  options.host = config.GetString("host");
-  options.port = static_cast<int>(config.GetInt("port"));
-  options.threads = static_cast<int>(config.GetInt("io_threads"));
-  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  HttpServerOptions options = HttpServerOptionsFromConfig(config);
   // The handler makes blocking gRPC calls; the HTTP server runs handlers on its loop threads,
   // so io_threads bounds how many broker calls are in flight at once.
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
