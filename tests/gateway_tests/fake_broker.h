@@ -76,6 +76,12 @@ class FakeBroker final : public v1::Broker::Service {
     return changed_.wait_for(lock, std::chrono::duration<double>(timeout_seconds),
                              [&] { return static_cast<int>(streams_.size()) == count; });
   }
+  // Waits until `total` streams have been opened since the start (reconnects count).
+  bool WaitStreamsOpened(int total, double timeout_seconds = 5) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::duration<double>(timeout_seconds),
+                             [&] { return streams_opened_ >= total; });
+  }
   int attaches() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return attaches_;
@@ -109,6 +115,7 @@ class FakeBroker final : public v1::Broker::Service {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       streams_.push_back(stream);
+      ++streams_opened_;
     }
     changed_.notify_all();
     while (raw->Read(&up)) {
@@ -180,6 +187,7 @@ class FakeBroker final : public v1::Broker::Service {
   std::map<std::string, std::vector<std::string>> catchup_;
   std::vector<std::shared_ptr<Stream>> streams_;
   int attaches_ = 0;
+  int streams_opened_ = 0;
 };
 
 }  // namespace channelstream::testing

@@ -18,48 +18,10 @@
 #include "common/http_server.h"
 #include "gateway/gateway.h"
 #include "tests/gateway_tests/test_clients.h"
+#include "tests/gateway_tests/test_gateway.h"
 
 namespace channelstream::testing {
 namespace {
-
-class TestGateway {
- public:
-  TestGateway(std::shared_ptr<grpc::Channel> channel, const std::map<std::string, std::string>& overrides) {
-    for (const auto& [key, value] : overrides) EXPECT_TRUE(config_.Set(key, value, "test").ok()) << key;
-    HttpServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    server_ = std::make_unique<HttpServer>(options, [this](std::shared_ptr<HttpExchange> exchange) {
-      if (gateway_ != nullptr && gateway_->Handle(exchange)) return;
-      exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, "{}"));
-    });
-    gateway_ = std::make_unique<Gateway>(config_, channel, *server_);
-    EXPECT_TRUE(server_->Listen().ok());
-    gateway_->Start();
-    server_->Start();
-  }
-  ~TestGateway() { Stop(); }
-  void Stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    gateway_->Stop();
-    server_->Stop();
-  }
-  int port() const { return server_->port(); }
-  Gateway& gateway() { return *gateway_; }
-  bool WaitConnected(double seconds = 5) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!gateway_->stats().broker_connected && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return gateway_->stats().broker_connected;
-  }
-
- private:
-  Config config_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<Gateway> gateway_;
-  bool stopped_ = false;
-};
 
 // The //gateway:gateway binary as a child process (so it can be SIGKILLed).
 class GatewayProcess {
@@ -274,10 +236,16 @@ TEST_F(GatewayBrokerTest, KilledGatewayProcessLeavesTheOtherServing) {
   ASSERT_GT(doomed.port(), 0) << "gateway binary did not start";
   std::string conn = Connect("erin", {"live"});
   std::string watcher = Connect("frank", {"live"});
-  auto victim = OpenWs(doomed.port(), conn);
   auto other = OpenWs(survivor.port(), watcher);
+  // The process prints its banner before its broker stream is open; until then it turns
+  // WebSockets away, so (re)open the victim until a delivery comes through it.
+  std::unique_ptr<WsClient> victim;
   nlohmann::json got;
   for (int n = 0; n < 30 && got.is_null(); ++n) {
+    if (victim == nullptr || victim->closed()) {
+      victim = std::make_unique<WsClient>();
+      if (!victim->Connect(doomed.port(), "/ws?conn_id=" + conn)) continue;
+    }
     Publish("live", {{"warmup", n}});
     got = ReadMessage(*victim, [](const auto&) { return true; }, 0.3);
   }

@@ -12,6 +12,7 @@
 #include "gateway/gateway.h"
 #include "tests/gateway_tests/fake_broker.h"
 #include "tests/gateway_tests/test_clients.h"
+#include "tests/gateway_tests/test_gateway.h"
 
 namespace channelstream::testing {
 namespace {
@@ -19,40 +20,6 @@ namespace {
 const char* kConn = "11111111-1111-4111-8111-111111111111";
 const char* kConn2 = "22222222-2222-4222-8222-222222222222";
 const char* kUnknown = "99999999-9999-4999-8999-999999999999";
-
-// One gateway (own HttpServer on a free port) attached to a broker channel.
-class TestGateway {
- public:
-  TestGateway(std::shared_ptr<grpc::Channel> channel, const std::map<std::string, std::string>& overrides) {
-    for (const auto& [key, value] : overrides) EXPECT_TRUE(config_.Set(key, value, "test").ok()) << key;
-    HttpServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    server_ = std::make_unique<HttpServer>(options, [this](std::shared_ptr<HttpExchange> exchange) {
-      if (gateway_ != nullptr && gateway_->Handle(exchange)) return;
-      exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, "{}"));
-    });
-    gateway_ = std::make_unique<Gateway>(config_, channel, *server_);
-    EXPECT_TRUE(server_->Listen().ok());
-    gateway_->Start();
-    server_->Start();
-  }
-  ~TestGateway() { Stop(); }
-  void Stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    gateway_->Stop();
-    server_->Stop();
-  }
-  int port() const { return server_->port(); }
-  Gateway& gateway() { return *gateway_; }
-
- private:
-  Config config_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<Gateway> gateway_;
-  bool stopped_ = false;
-};
 
 class GatewayFakeBrokerTest : public ::testing::Test {
  protected:
@@ -141,14 +108,14 @@ TEST_F(GatewayFakeBrokerTest, OneDeliveryReachesEveryLocalRecipient) {
 
 TEST_F(GatewayFakeBrokerTest, HeartbeatsAndClientTimeout) {
   broker_.AddConnection(kConn);
-  TestGateway& gateway = StartGateway({{"heartbeat_interval", "0.1"}, {"client_timeout", "0.6"},
+  TestGateway& gateway = StartGateway({{"heartbeat_interval", "0.1"}, {"client_timeout", "1"},
                                        {"ws_ping_interval", "100"}});
   auto silent = OpenWs(gateway.port(), kConn);
   auto talker = OpenWs(gateway.port(), kConn);
   ASSERT_TRUE(broker_.WaitAttached(kConn, 2));
   EXPECT_EQ(silent->Read(), std::optional<std::string>("[]"));
   // The talker sends text (0.7's heartbeat) and stays; the silent one is timed out.
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
   while (std::chrono::steady_clock::now() < until) {
     talker->SendText("ping");
     talker->Read(0.1);
@@ -232,13 +199,18 @@ TEST_F(GatewayFakeBrokerTest, DroppedBrokerStreamClosesClientsAndReconnects) {
   broker_.DropStreams();
   EXPECT_TRUE(client->WaitClosed(3));
   EXPECT_EQ(client->close_code(), 1012);
-  // The gateway reopens its stream; a reconnecting client is served again.
+  // The gateway reopens its stream (the old one is gone with its attachments); a reconnecting
+  // client is served again. Until the gateway has its new stream it turns clients away, so retry.
+  ASSERT_TRUE(broker_.WaitStreamsOpened(2));
   ASSERT_TRUE(broker_.WaitStreams(1));
+  ASSERT_TRUE(broker_.WaitAttached(kConn, 0));
   std::unique_ptr<WsClient> again;
-  for (int attempt = 0; attempt < 50 && !broker_.WaitAttached(kConn, 1, 0.1); ++attempt) {
-    again = OpenWs(gateway.port(), kConn);
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    again = std::make_unique<WsClient>();
+    if (again->Connect(gateway.port(), std::string("/ws?conn_id=") + kConn) && broker_.WaitAttached(kConn, 1, 0.5)) break;
   }
   ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
+  ASSERT_NE(again, nullptr);
   broker_.Deliver(R"({"after":"reconnect"})", {kConn});
   nlohmann::json frame = Parse(again->ReadUntil(NotHeartbeat));
   EXPECT_EQ(frame[0]["after"], "reconnect");

@@ -1,0 +1,60 @@
+// One in-process gateway for the gateway tests: its own HttpServer on a free port, attached to
+// a broker channel (fake or real), stoppable mid-test like a gateway going away.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/config.h"
+#include "common/http_server.h"
+#include "gateway/gateway.h"
+
+namespace channelstream::testing {
+
+class TestGateway {
+ public:
+  TestGateway(std::shared_ptr<grpc::Channel> channel, const std::map<std::string, std::string>& overrides) {
+    for (const auto& [key, value] : overrides) EXPECT_TRUE(config_.Set(key, value, "test").ok()) << key;
+    HttpServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    server_ = std::make_unique<HttpServer>(options, [this](std::shared_ptr<HttpExchange> exchange) {
+      if (gateway_ != nullptr && gateway_->Handle(exchange)) return;
+      exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, "{}"));
+    });
+    gateway_ = std::make_unique<Gateway>(config_, channel, *server_);
+    EXPECT_TRUE(server_->Listen().ok());
+    gateway_->Start();
+    server_->Start();
+  }
+  ~TestGateway() { Stop(); }
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    gateway_->Stop();
+    server_->Stop();
+  }
+  int port() const { return server_->port(); }
+  Gateway& gateway() { return *gateway_; }
+  // Waits until the gateway's broker stream is open.
+  bool WaitConnected(double seconds = 5) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!gateway_->stats().broker_connected && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return gateway_->stats().broker_connected;
+  }
+
+ private:
+  Config config_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<Gateway> gateway_;
+  bool stopped_ = false;
+};
+
+}  // namespace channelstream::testing
