@@ -60,6 +60,35 @@ TEST_F(CatchupTest, LongPollCycleLosesAndDuplicatesNothing) {
   for (int i = 0; i < expected; ++i) EXPECT_EQ(received[i], i);
 }
 
+TEST_F(CatchupTest, DetachWithMarksKeepsFramesInFlightDue) {
+  // A long poll answered with the first live frame; the second was routed to it but was still in
+  // flight when it detached, so the detach's marks stop at the first and the next attach
+  // replays the second.
+  const std::string id = Connect("alice", {"room", "other"});
+  Attach(gw, 1, id);
+  out.clear();
+  ASSERT_TRUE(Publish("room", "x", "\"got\"").ok());
+  ASSERT_TRUE(Publish("room", "x", "\"in flight\"").ok());
+  std::vector<uint64_t> seqs;
+  for (const Outbound& item : out) seqs.push_back(item.seq);
+  ASSERT_EQ(seqs.size(), 2u);
+  v1::Detach detach;
+  detach.set_handle(1);
+  detach.set_has_marks(true);
+  v1::ChannelMark* mark = detach.add_delivered();
+  mark->set_channel("room");
+  mark->set_seq(seqs[0]);
+  state->Detach(gw, 1, now, &detach);
+  std::vector<Json> again = Parse(Attach(gw, 2, id));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]["message"], "in flight");
+  EXPECT_EQ(again[0]["catchup"], true);
+  // Without marks, everything routed counts as delivered.
+  state->Detach(gw, 2, now);
+  ASSERT_TRUE(Publish("room", "x", "\"routed\"").ok());
+  EXPECT_EQ(Parse(Attach(gw, 3, id)).size(), 1u);  // only what came while detached
+}
+
 TEST_F(CatchupTest, AttachWithoutCatchupSkipsFrames) {
   const std::string id = Connect("alice", {"room"});
   ASSERT_TRUE(Publish("room", "x", "1").ok());

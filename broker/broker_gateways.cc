@@ -73,7 +73,7 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   return result;
 }
 
-void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now) {
+void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, const v1::Detach* marks) {
   auto gw = gateways_.find(gateway);
   if (gw == gateways_.end()) return;
   auto named = gw->second.handles.find(handle);
@@ -88,8 +88,17 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now) {
                                           return a.gateway == gateway && a.handle == handle;
                                         }),
                          conn.attachments.end());
-  // Everything up to now was routed to the socket; catch-up resumes after it.
-  for (const std::string& name : conn.channels) conn.seen_channel_seq[name] = channels_.at(name).seq;
+  if (marks != nullptr && marks->has_marks()) {
+    // Only what the client got counts as seen: the attach set the marks, live frames since then
+    // advance them as far as the gateway delivered.
+    for (const v1::ChannelMark& mark : marks->delivered()) {
+      auto seen = conn.seen_channel_seq.find(mark.channel());
+      if (seen != conn.seen_channel_seq.end()) seen->second = std::max(seen->second, mark.seq());
+    }
+  } else {
+    // Everything up to now was routed to the socket; catch-up resumes after it.
+    for (const std::string& name : conn.channels) conn.seen_channel_seq[name] = channels_.at(name).seq;
+  }
   UserRecord& user = users_.at(conn.user);
   conn.seen_user_seq = user.frame_seq;
   conn.last_active = now;

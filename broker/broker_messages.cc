@@ -31,7 +31,7 @@ std::string NormalTimestamp(const std::string& text, absl::Time now) {
 }
 
 // Finds the stored copy of a message in a frame list.
-Frame* FindFrame(std::deque<Frame>* frames, const std::string& uuid) {
+Frame* FindFrame(FrameLog* frames, const std::string& uuid) {
   for (Frame& frame : *frames) {
     if (frame.uuid == uuid && frame.payload.value("type", "") == "message") return &frame;
   }
@@ -48,7 +48,7 @@ void ApplyEdit(const v1::MessageEdit& edit, const Json& message, const std::stri
 
 }  // namespace
 
-void BrokerState::TrimFrames(std::deque<Frame>* frames, absl::Time now) const {
+void BrokerState::TrimFrames(FrameLog* frames, absl::Time now) const {
   while (!frames->empty() && static_cast<int64_t>(frames->size()) > options_.catchup_frames)
     frames->pop_front();
   while (!frames->empty() && frames->front().time + options_.catchup_max_age < now)
@@ -304,7 +304,7 @@ absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& reques
     auto is_target = [&](const Json& stored) {
       return stored.value("uuid", "") == uuid && stored.value("type", "") == "message";
     };
-    auto remove_frames = [&](std::deque<Frame>* frames) {
+    auto remove_frames = [&](FrameLog* frames) {
       for (auto it = frames->begin(); it != frames->end();) {
         if (is_target(it->payload)) {
           if (pm_users.empty()) pm_users = it->only_users;

@@ -147,7 +147,7 @@ void BrokerService::HandleGatewayUp(uint64_t gateway, const v1::GatewayUp& up) {
       stream->second.cancel();
     }
   } else if (up.has_detach()) {
-    state_.Detach(gateway, up.detach().handle(), now);
+    state_.Detach(gateway, up.detach().handle(), now, &up.detach());
   }
 }
 

@@ -73,7 +73,8 @@ class BrokerState {
   void RemoveGateway(uint64_t gateway, absl::Time now);
   // Attaches a client socket; with catchup, returns frames the connection has not seen yet.
   v1::AttachResult Attach(uint64_t gateway, const v1::Attach& attach, absl::Time now);
-  void Detach(uint64_t gateway, uint64_t handle, absl::Time now);
+  // `marks` (optional) are the client's delivered channel sequence numbers (see v1::Detach).
+  void Detach(uint64_t gateway, uint64_t handle, absl::Time now, const v1::Detach* marks = nullptr);
 
   // Removes idle connections (emitting `parted`), forgotten users, empty channels, old frames.
   void CollectGarbage(absl::Time now, Outbox* out);
@@ -116,7 +117,7 @@ class BrokerState {
   void Route(const std::vector<const ConnectionRecord*>& recipients,
              const std::shared_ptr<const std::string>& payload, const std::string& channel,
              uint64_t seq, Outbox* out);
-  void TrimFrames(std::deque<Frame>* frames, absl::Time now) const;
+  void TrimFrames(FrameLog* frames, absl::Time now) const;
 
   void FillChannelsInfo(const std::vector<std::string>& names, const v1::InfoOptions& options,
                         v1::ChannelsInfo* info) const;

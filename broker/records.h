@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <set>
@@ -30,13 +31,17 @@ struct Frame {
   bool VisibleTo(const std::string& user) const;
 };
 
+// Catch-up frames of one channel or user, oldest first. A list, because an empty std::deque
+// still allocates ~600 bytes and every user has one of these.
+using FrameLog = std::list<Frame>;
+
 struct ChannelRecord {
   std::string name;
   std::string uuid;
   std::string long_name;
   v1::ChannelSettings settings;
   std::deque<Json> history;  // client-visible message objects, oldest first
-  std::deque<Frame> frames;
+  FrameLog frames;
   uint64_t seq = 0;  // last sequence number handed out in this channel
   std::set<std::string> conn_ids;
   std::map<std::string, int> user_connections;  // username -> subscribed connections
@@ -50,7 +55,7 @@ struct UserRecord {
   std::vector<std::string> public_keys;
   std::set<std::string> conn_ids;
   absl::Time last_active;
-  std::deque<Frame> frames;  // private messages, for catch-up
+  FrameLog frames;  // private messages, for catch-up
   uint64_t frame_seq = 0;
 
   Json PublicState() const;

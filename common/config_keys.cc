@@ -46,6 +46,7 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"ws_ping_interval", KeyType::kDouble, "20", "seconds between WebSocket protocol pings", "gateway"},
       {"client_timeout", KeyType::kDouble, "60", "close a WebSocket that sent nothing (text or pong) for this long", "gateway"},
       {"long_poll_gather", KeyType::kDouble, "0.25", "long poll: seconds to gather more messages after the first", "gateway"},
+      {"write_delay", KeyType::kDouble, "0.01", "seconds deliveries wait so that several leave in one merged frame and one write per client (0: at the end of the current loop turn, lowest latency)", "gateway"},
       {"max_queue_bytes", KeyType::kInt, "4194304", "bytes queued for one slow client before it is closed", "gateway"},
       {"max_queue_messages", KeyType::kInt, "10000", "frames queued for one slow client before it is closed", "gateway"},
       {"max_client_message_bytes", KeyType::kInt, "65536", "largest frame accepted from a WebSocket client", "gateway"},

@@ -5,7 +5,8 @@
 namespace channelstream {
 
 FramePtr MakeDeliveryFrame(std::string_view payload_json,
-                           google::protobuf::RepeatedField<uint64_t>* handles) {
+                           google::protobuf::RepeatedField<uint64_t>* handles, std::string channel,
+                           uint64_t seq) {
   auto frame = std::make_shared<Frame>();
   const size_t list_size = payload_json.size() + 2;
   uint8_t header[ws::kMaxServerHeaderBytes];
@@ -18,6 +19,8 @@ FramePtr MakeDeliveryFrame(std::string_view payload_json,
   frame->payload_offset = header_size + 1;
   frame->payload_size = payload_json.size();
   if (handles != nullptr) frame->handles.Swap(handles);
+  frame->channel = std::move(channel);
+  frame->seq = seq;
   return frame;
 }
 

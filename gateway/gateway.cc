@@ -86,7 +86,8 @@ void Gateway::OnBrokerMessage(v1::GatewayDown* message) {
   switch (message->kind_case()) {
     case v1::GatewayDown::kDelivery: {
       v1::Delivery* delivery = message->mutable_delivery();
-      FramePtr frame = MakeDeliveryFrame(delivery->payload_json(), delivery->mutable_handles());
+      FramePtr frame = MakeDeliveryFrame(delivery->payload_json(), delivery->mutable_handles(),
+                                         std::move(*delivery->mutable_channel()), delivery->seq());
       if (shard_count == 1) {
         shards_[0]->PostFrame(std::move(frame));
         break;

@@ -1,5 +1,8 @@
 #include "gateway/long_poll.h"
 
+#include <algorithm>
+#include <map>
+
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"
 
@@ -95,7 +98,21 @@ void LongPoll::Respond(http::status status, std::string body) {
   if (attached_) {
     attached_ = false;
     v1::GatewayUp up;
-    up.mutable_detach()->set_handle(handle_);
+    v1::Detach* detach = up.mutable_detach();
+    detach->set_handle(handle_);
+    // Report what this answer carries, so frames still in flight to us are not taken as seen.
+    detach->set_has_marks(true);
+    std::map<std::string_view, uint64_t> marks;
+    for (const FramePtr& frame : frames_) {
+      if (frame->seq == 0) continue;
+      uint64_t& mark = marks[frame->channel];
+      mark = std::max(mark, frame->seq);
+    }
+    for (const auto& [channel, seq] : marks) {
+      v1::ChannelMark* mark = detach->add_delivered();
+      mark->set_channel(std::string(channel));
+      mark->set_seq(seq);
+    }
     shard_->link().Send(generation_, std::move(up));
   }
   const HttpRequest& request = exchange_->request();

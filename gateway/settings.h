@@ -16,6 +16,7 @@ struct GatewaySettings {
   double client_timeout = 60;
   double wake_connections_after = 5;
   double long_poll_gather = 0.25;
+  double write_delay = 0.01;  // coalescing window for deliveries (see Shard::Push)
   double broker_reconnect_delay = 1;
   double rpc_timeout = 10;
   size_t max_queue_bytes = 4 << 20;

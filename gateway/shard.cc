@@ -11,17 +11,35 @@ namespace asio = boost::asio;
 
 Shard::Shard(size_t index, size_t shard_count, asio::io_context* loop, std::shared_ptr<BrokerLink> link,
              std::shared_ptr<const GatewaySettings> settings)
-    : index_(index), link_shards_(shard_count), loop_(loop), link_(std::move(link)), settings_(std::move(settings)), tick_timer_(*loop) {}
+    : index_(index), link_shards_(shard_count), loop_(loop), link_(std::move(link)), settings_(std::move(settings)), drain_timer_(*loop), tick_timer_(*loop) {}
 
 void Shard::Push(InboxEvent event) {
-  bool post = false;
+  // Deliveries may wait write_delay so that more of them share each client's frame and write
+  // (fewer syscalls per delivery, at that much latency); attach results, kicks and stream loss
+  // never wait.
+  const bool wait = event.kind == InboxEvent::kFrame && settings_->write_delay > 0;
+  bool post_now = false, post_delayed = false;
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     inbox_.push_back(std::move(event));
-    if (!drain_posted_) post = drain_posted_ = true;
+    if (!wait) {
+      if (!drain_posted_) post_now = drain_posted_ = true;
+    } else if (!drain_posted_ && !delayed_posted_) {
+      post_delayed = delayed_posted_ = true;
+    }
   }
   // One post per burst: everything that piles up before the loop gets to it is drained together.
-  if (post) asio::post(*loop_, [self = shared_from_this()] { self->DrainInbox(); });
+  if (post_now) asio::post(*loop_, [self = shared_from_this()] { self->DrainInbox(); });
+  if (post_delayed) {
+    asio::post(*loop_, [self = shared_from_this()] {
+      if (self->stopped_) return;
+      self->drain_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(self->settings_->write_delay)));
+      self->drain_timer_.async_wait([self](const boost::system::error_code& ec) {
+        if (!ec && !self->stopped_) self->DrainInbox();
+      });
+    });
+  }
 }
 
 void Shard::PostAttachResult(std::shared_ptr<v1::AttachResult> result) {
@@ -37,6 +55,7 @@ void Shard::PostShutdown(std::function<void()> done) {
   asio::post(*loop_, [self = shared_from_this(), done = std::move(done)] {
     self->stopped_ = true;
     self->tick_timer_.cancel();
+    self->drain_timer_.cancel();
     std::vector<std::shared_ptr<Client>> clients;
     clients.reserve(self->clients_.size());
     for (auto& entry : self->clients_) clients.push_back(entry.second);
@@ -57,6 +76,7 @@ void Shard::DrainInbox() {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     draining_.swap(inbox_);
     drain_posted_ = false;
+    delayed_posted_ = false;
   }
   for (InboxEvent& event : draining_) {
     switch (event.kind) {

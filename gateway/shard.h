@@ -112,7 +112,9 @@ class Shard : public std::enable_shared_from_this<Shard> {
 
   std::mutex inbox_mutex_;
   std::vector<InboxEvent> inbox_;
-  bool drain_posted_ = false;
+  bool drain_posted_ = false;    // an immediate drain is posted
+  bool delayed_posted_ = false;  // a drain after write_delay is scheduled
+  boost::asio::steady_timer drain_timer_;  // the write_delay window
   std::vector<InboxEvent> draining_;  // loop thread only: swapped with inbox_
 
   absl::flat_hash_map<uint64_t, std::shared_ptr<Client>> clients_;
