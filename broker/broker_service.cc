@@ -164,6 +164,9 @@ void BrokerService::CloseGateway(uint64_t gateway) {
   session->Close();
 }
 
+// Items one writer burst takes from a gateway's queue (bounds one batch message's size).
+constexpr size_t kMaxItemsPerBurst = 256;
+
 grpc::Status BrokerService::GatewayStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::GatewayDown, v1::GatewayUp>* stream) {
@@ -180,11 +183,19 @@ grpc::Status BrokerService::GatewayStream(
 
   // The writer does the stream I/O so that no producer ever waits on a slow gateway.
   std::thread writer([&] {
-    GatewayItem item;
-    while (session->Pop(&item)) {
-      if (!stream->Write(ToGatewayDown(item))) {
-        context->TryCancel();
-        break;
+    std::vector<GatewayItem> items;
+    bool open = true;
+    while (open && session->PopAll(&items, kMaxItemsPerBurst)) {
+      std::vector<v1::GatewayDown> messages = ToGatewayMessages(items);
+      for (size_t i = 0; i < messages.size(); ++i) {
+        // Only the burst's last message flushes the stream.
+        grpc::WriteOptions options;
+        if (i + 1 < messages.size()) options.set_buffer_hint();
+        if (!stream->Write(messages[i], options)) {
+          context->TryCancel();
+          open = false;
+          break;
+        }
       }
     }
   });

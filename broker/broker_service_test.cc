@@ -335,5 +335,46 @@ TEST(GatewaySessionTest, PopsInOrderAndBuildsWireMessages) {
   EXPECT_FALSE(session.Pop(&item));
 }
 
+TEST(GatewaySessionTest, PopAllMergesConsecutiveDeliveriesIntoBatches) {
+  GatewaySession session(20);
+  auto delivery = [](int n) {
+    Outbound out;
+    out.payload_json = std::make_shared<const std::string>("{\"n\":" + std::to_string(n) + "}");
+    out.handles = {static_cast<uint64_t>(n)};
+    out.channel = "c";
+    out.seq = static_cast<uint64_t>(n);
+    return out;
+  };
+  v1::AttachResult result;
+  result.set_handle(9);
+  Outbound kick;
+  kick.kind = Outbound::Kind::kKick;
+  kick.handles = {5};
+  session.Push(result);
+  session.Push(delivery(1));
+  session.Push(delivery(2));
+  session.Push(delivery(3));
+  session.Push(kick);
+  session.Push(delivery(4));
+  std::vector<GatewayItem> items;
+  ASSERT_TRUE(session.PopAll(&items, 100));
+  ASSERT_EQ(items.size(), 6u);
+  std::vector<v1::GatewayDown> messages = ToGatewayMessages(items);
+  ASSERT_EQ(messages.size(), 4u) << "attach, batch of three, kick, single delivery (order kept)";
+  EXPECT_EQ(messages[0].attach_result().handle(), 9u);
+  ASSERT_EQ(messages[1].batch().deliveries_size(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(messages[1].batch().deliveries(i).seq(), static_cast<uint64_t>(i + 1));
+  EXPECT_EQ(messages[2].kick().handle(), 5u);
+  EXPECT_EQ(messages[3].delivery().payload_json(), "{\"n\":4}");
+  // `max` bounds one burst.
+  for (int n = 0; n < 5; ++n) session.Push(delivery(n));
+  ASSERT_TRUE(session.PopAll(&items, 2));
+  EXPECT_EQ(items.size(), 2u);
+  ASSERT_TRUE(session.PopAll(&items, 100));
+  EXPECT_EQ(items.size(), 3u);
+  session.Close();
+  EXPECT_FALSE(session.PopAll(&items, 100));
+}
+
 }  // namespace
 }  // namespace channelstream

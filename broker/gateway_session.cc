@@ -27,6 +27,18 @@ bool GatewaySession::Pop(GatewayItem* item) {
   return true;
 }
 
+bool GatewaySession::PopAll(std::vector<GatewayItem>* items, size_t max) {
+  items->clear();
+  std::unique_lock<std::mutex> lock(mu_);
+  ready_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+  if (closed_) return false;
+  while (!queue_.empty() && items->size() < max) {
+    items->push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return true;
+}
+
 void GatewaySession::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -58,6 +70,30 @@ v1::GatewayDown ToGatewayDown(const GatewayItem& item) {
   delivery->set_channel(out.channel);
   delivery->set_seq(out.seq);
   return down;
+}
+
+std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items) {
+  std::vector<v1::GatewayDown> messages;
+  auto is_delivery = [](const GatewayItem& item) {
+    const auto* out = std::get_if<Outbound>(&item);
+    return out != nullptr && out->kind == Outbound::Kind::kDelivery;
+  };
+  for (size_t i = 0; i < items.size();) {
+    size_t end = i + 1;
+    if (is_delivery(items[i])) {
+      while (end < items.size() && is_delivery(items[end])) ++end;
+    }
+    if (end - i == 1) {
+      messages.push_back(ToGatewayDown(items[i]));
+    } else {
+      v1::GatewayDown down;
+      v1::DeliveryBatch* batch = down.mutable_batch();
+      for (size_t j = i; j < end; ++j) batch->add_deliveries()->Swap(ToGatewayDown(items[j]).mutable_delivery());
+      messages.push_back(std::move(down));
+    }
+    i = end;
+  }
+  return messages;
 }
 
 }  // namespace channelstream

@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <variant>
+#include <vector>
 
 #include "broker/records.h"
 #include "channelstream.grpc.pb.h"
@@ -25,6 +26,8 @@ class GatewaySession {
   bool Push(GatewayItem item);
   // Blocks until an item is available (true) or the session is closed and drained (false).
   bool Pop(GatewayItem* item);
+  // Blocks like Pop, then moves out everything queued (at most `max` items).
+  bool PopAll(std::vector<GatewayItem>* items, size_t max);
   // Wakes the writer; items still queued are dropped.
   void Close();
   bool overflowed() const;
@@ -40,5 +43,8 @@ class GatewaySession {
 
 // Builds the wire message for one queued item (done on the writer thread, outside any lock).
 v1::GatewayDown ToGatewayDown(const GatewayItem& item);
+// Builds the wire messages for a run of queued items, in order: consecutive deliveries become
+// one DeliveryBatch, so a gateway wakes once per burst rather than once per delivery.
+std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items);
 
 }  // namespace channelstream

@@ -84,22 +84,12 @@ GatewayStats Gateway::stats() const {
 void Gateway::OnBrokerMessage(v1::GatewayDown* message) {
   const size_t shard_count = shards_.size();
   switch (message->kind_case()) {
-    case v1::GatewayDown::kDelivery: {
-      v1::Delivery* delivery = message->mutable_delivery();
-      FramePtr frame = MakeDeliveryFrame(delivery->payload_json(), delivery->mutable_handles(),
-                                         std::move(*delivery->mutable_channel()), delivery->seq());
-      if (shard_count == 1) {
-        shards_[0]->PostFrame(std::move(frame));
-        break;
-      }
-      // Post only to the loops that hold a recipient (a bit per loop; all of them past 64).
-      uint64_t mask = 0;
-      for (uint64_t handle : frame->handles) mask |= uint64_t{1} << ((handle % shard_count) & 63);
-      for (size_t i = 0; i < shard_count; ++i) {
-        if (shard_count > 64 || (mask >> i) & 1) shards_[i]->PostFrame(frame);
-      }
+    case v1::GatewayDown::kDelivery:
+      OnDelivery(message->mutable_delivery());
       break;
-    }
+    case v1::GatewayDown::kBatch:
+      for (v1::Delivery& delivery : *message->mutable_batch()->mutable_deliveries()) OnDelivery(&delivery);
+      break;
     case v1::GatewayDown::kAttachResult: {
       auto result = std::make_shared<v1::AttachResult>();
       result->Swap(message->mutable_attach_result());
@@ -111,6 +101,22 @@ void Gateway::OnBrokerMessage(v1::GatewayDown* message) {
       break;
     case v1::GatewayDown::KIND_NOT_SET:
       break;
+  }
+}
+
+void Gateway::OnDelivery(v1::Delivery* delivery) {
+  const size_t shard_count = shards_.size();
+  FramePtr frame = MakeDeliveryFrame(delivery->payload_json(), delivery->mutable_handles(),
+                                     std::move(*delivery->mutable_channel()), delivery->seq());
+  if (shard_count == 1) {
+    shards_[0]->PostFrame(std::move(frame));
+    return;
+  }
+  // Post only to the loops that hold a recipient (a bit per loop; all of them past 64).
+  uint64_t mask = 0;
+  for (uint64_t handle : frame->handles) mask |= uint64_t{1} << ((handle % shard_count) & 63);
+  for (size_t i = 0; i < shard_count; ++i) {
+    if (shard_count > 64 || (mask >> i) & 1) shards_[i]->PostFrame(frame);
   }
 }
 

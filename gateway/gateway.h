@@ -48,6 +48,7 @@ class Gateway {
 
  private:
   void OnBrokerMessage(v1::GatewayDown* message);
+  void OnDelivery(v1::Delivery* delivery);
   void OnStreamLost(uint64_t generation);
   Shard* ShardFor(const HttpExchange& exchange) const;
   uint64_t NextHandle(size_t shard_index);

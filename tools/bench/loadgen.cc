@@ -335,7 +335,7 @@ class LoadGenerator {
     std::uniform_int_distribution<int> pick(0, o_.channels - 1);
     const std::string pad(static_cast<size_t>(std::max(0, o_.payload_bytes - 40)), 'x');
 
-    int64_t expected = 0, published = 0, publish_errors = 0, requests = 0;
+    int64_t expected = 0, published = 0, publish_errors = 0, requests = 0, reconnects = 0;
     const int64_t start = NowNanos();
     const int64_t window_start = start + static_cast<int64_t>(o_.warmup * 1e9);
     const int64_t window_end = window_start + static_cast<int64_t>(o_.seconds * 1e9);
@@ -366,7 +366,13 @@ class LoadGenerator {
             o_.rate > 0 ? static_cast<int64_t>(static_cast<double>(now - start) / 1e9 * message_rate) - published
                         : o_.batch;
         if (still_due < o_.batch) break;
-        if (publisher->busy() || publisher->closed()) continue;
+        if (publisher->closed()) {
+          // The server ended the keep-alive connection (nginx does after keepalive_requests): reopen.
+          publisher = std::make_unique<HttpClient>();
+          if (!publisher->Open(loop_, o_.host, o_.port)) Usage("cannot reopen a publisher socket");
+          ++reconnects;
+        }
+        if (publisher->busy()) continue;
         const int count = static_cast<int>(std::min<int64_t>(o_.batch, still_due));
         const int channel = o_.channels == 1 ? 0 : pick(random);
         const int64_t sent = NowNanos();
@@ -410,6 +416,7 @@ class LoadGenerator {
     Result("messages_published", static_cast<double>(published));
     Result("publish_requests", static_cast<double>(requests));
     Result("publish_errors", static_cast<double>(publish_errors));
+    Result("publisher_reconnects", static_cast<double>(reconnects));
     Result("target_deliveries_per_s", o_.rate);
     Result("offered_deliveries_per_s", static_cast<double>(published_in_window) * fan / window);
     Result("deliveries_per_s", static_cast<double>(received_at_end) / window);
