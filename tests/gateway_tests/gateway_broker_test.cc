@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <regex>
+#include <cstring>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -41,11 +41,11 @@ class GatewayProcess {
     close(fds[1]);
     stderr_ = fdopen(fds[0], "r");
     char line[1024];
-    std::regex banner(R"(serving on http://127\.0\.0\.1:(\d+))");
+    const std::string banner = "serving on http://127.0.0.1:";
     while (fgets(line, sizeof line, stderr_) != nullptr) {
-      std::cmatch match;
-      if (std::regex_search(line, match, banner)) {
-        port_ = std::stoi(match[1]);
+      const char* found = std::strstr(line, banner.c_str());
+      if (found != nullptr) {
+        port_ = std::atoi(found + banner.size());
         break;
       }
     }
