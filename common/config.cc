@@ -31,6 +31,9 @@ absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
       if (!absl::SimpleAtod(value, &parsed) || parsed < 0 || parsed != parsed)
         return absl::InvalidArgumentError(
             absl::StrCat("'", key.name, "' must be a non-negative number, got '", value, "'"));
+      // A coalescing window is a latency added to every delivery: more than a second is a typo.
+      if (std::string(key.name) == "write_delay" && parsed > 1)
+        return absl::InvalidArgumentError(absl::StrCat("'write_delay' must be 0-1 seconds, got '", value, "'"));
       return absl::OkStatus();
     }
     case KeyType::kBool:

@@ -39,6 +39,10 @@ TEST(ConfigTest, UnknownKeyAndBadValuesAreNamed) {
   EXPECT_FALSE(config.Set("port", "70000", "--port").ok());
   EXPECT_FALSE(config.Set("validate_requests", "maybe", "x").ok());
   EXPECT_FALSE(config.Set("log_level", "LOUD", "x").ok());
+  status = config.Set("write_delay", "5", "--write_delay");
+  EXPECT_NE(status.message().find("'write_delay' must be 0-1 seconds"), std::string::npos);
+  EXPECT_TRUE(config.Set("write_delay", "0", "x").ok());
+  EXPECT_FALSE(config.Set("heartbeat_interval", "-1", "x").ok());
   EXPECT_FALSE(config.LoadIniText("port = 1\n", "nosection.ini").ok());
 }
 
