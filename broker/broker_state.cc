@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kMaxUsernameLength = 512;
 constexpr size_t kMaxChannelNameLength = 256;
 
-std::vector<std::string> Sorted(const std::set<std::string>& items) {
+std::vector<std::string> Sorted(const NameSet& items) {
   return std::vector<std::string>(items.begin(), items.end());
 }
 
@@ -229,7 +229,7 @@ absl::Status BrokerState::Subscribe(const v1::SubscribeRequest& request, absl::T
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
   }
   ConnectionRecord& conn = it->second;
-  std::set<std::string> wanted = conn.channels;
+  std::set<std::string> wanted(conn.channels.begin(), conn.channels.end());
   wanted.insert(request.channels().begin(), request.channels().end());
   if (static_cast<int64_t>(wanted.size()) > options_.max_channels_per_connection)
     return LimitError("max_channels_per_connection",

@@ -12,11 +12,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/time/time.h"
 #include "broker/json_fields.h"
 #include "channelstream.grpc.pb.h"
 
 namespace channelstream {
+
+// Per-record sets and maps keyed by names or ids: B-trees pack many entries per node, where a
+// std::set spends a ~48-byte tree node per entry on every connection, user and channel.
+using NameSet = absl::btree_set<std::string>;
+template <typename Value>
+using NameMap = absl::btree_map<std::string, Value>;
 
 // One event kept for catch-up. `payload` is the client-visible object (edits update it);
 // only_users / exclude_users repeat the publication's recipient filter.
@@ -43,8 +51,8 @@ struct ChannelRecord {
   std::deque<Json> history;  // client-visible message objects, oldest first
   FrameLog frames;
   uint64_t seq = 0;  // last sequence number handed out in this channel
-  std::set<std::string> conn_ids;
-  std::map<std::string, int> user_connections;  // username -> subscribed connections
+  NameSet conn_ids;
+  NameMap<int> user_connections;  // username -> subscribed connections
   absl::Time last_active;
 };
 
@@ -53,7 +61,7 @@ struct UserRecord {
   std::string uuid;
   Json state = Json::object();
   std::vector<std::string> public_keys;
-  std::set<std::string> conn_ids;
+  NameSet conn_ids;
   absl::Time last_active;
   FrameLog frames;  // private messages, for catch-up
   uint64_t frame_seq = 0;
@@ -70,11 +78,11 @@ struct Attachment {
 struct ConnectionRecord {
   std::string id;
   std::string user;
-  std::set<std::string> channels;
+  NameSet channels;
   absl::Time last_active;
   std::vector<Attachment> attachments;  // empty: idle, counting towards gc_conns_after
   // What the connection has been given: frames above these marks are its catch-up.
-  std::map<std::string, uint64_t> seen_channel_seq;
+  NameMap<uint64_t> seen_channel_seq;
   uint64_t seen_user_seq = 0;
 };
 
