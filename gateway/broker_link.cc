@@ -70,16 +70,13 @@ void BrokerLink::RunReader() {
     }
     std::shared_ptr<grpc::ClientReaderWriter<v1::GatewayUp, v1::GatewayDown>> stream(
         stub_->GatewayStream(&context));
-    // The hello goes first through the writer thread (one writer per stream); the stream counts
-    // as live from now on, so clients attaching meanwhile queue behind the hello.
     v1::GatewayUp hello;
     hello.mutable_hello()->set_gateway_id(gateway_id_);
     uint64_t generation = 0;
-    {
+    if (stream->Write(hello)) {
       std::lock_guard<std::mutex> lock(mutex_);
       generation = generation_ = ++last_generation_;
       stream_ = stream;
-      outbox_.emplace_front(generation, std::move(hello));
     }
     if (generation != 0) {
       LOG_INFO("gateway ", gateway_id_, ": broker stream open (generation ", generation, ")");
