@@ -53,6 +53,17 @@ bool GatewaySession::overflowed() const {
   return overflowed_;
 }
 
+namespace {
+
+void FillDelivery(const Outbound& out, v1::Delivery* delivery) {
+  delivery->set_payload_json(*out.payload_json);
+  delivery->mutable_handles()->Add(out.handles.begin(), out.handles.end());
+  delivery->set_channel(out.channel);
+  delivery->set_seq(out.seq);
+}
+
+}  // namespace
+
 v1::GatewayDown ToGatewayDown(const GatewayItem& item) {
   v1::GatewayDown down;
   if (const auto* result = std::get_if<v1::AttachResult>(&item)) {
@@ -64,11 +75,7 @@ v1::GatewayDown ToGatewayDown(const GatewayItem& item) {
     down.mutable_kick()->set_handle(out.handles.empty() ? 0 : out.handles.front());
     return down;
   }
-  v1::Delivery* delivery = down.mutable_delivery();
-  delivery->set_payload_json(*out.payload_json);
-  delivery->mutable_handles()->Add(out.handles.begin(), out.handles.end());
-  delivery->set_channel(out.channel);
-  delivery->set_seq(out.seq);
+  FillDelivery(out, down.mutable_delivery());
   return down;
 }
 
@@ -88,7 +95,7 @@ std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& i
     } else {
       v1::GatewayDown down;
       v1::DeliveryBatch* batch = down.mutable_batch();
-      for (size_t j = i; j < end; ++j) batch->add_deliveries()->Swap(ToGatewayDown(items[j]).mutable_delivery());
+      for (size_t j = i; j < end; ++j) FillDelivery(std::get<Outbound>(items[j]), batch->add_deliveries());
       messages.push_back(std::move(down));
     }
     i = end;

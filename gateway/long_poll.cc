@@ -62,8 +62,7 @@ void LongPoll::OnFrame(const FramePtr& frame) {
 }
 
 void LongPoll::ArmTimer(double seconds) {
-  timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(seconds)));
+  timer_.expires_after(SteadySeconds(seconds));
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted || self->done_) return;
     self->Finish();

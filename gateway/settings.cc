@@ -13,7 +13,7 @@ GatewaySettings GatewaySettings::FromConfig(const Config& config) {
   s.client_timeout = config.GetDouble("client_timeout");
   s.wake_connections_after = config.GetDouble("wake_connections_after");
   s.long_poll_gather = config.GetDouble("long_poll_gather");
-  s.write_delay = std::max(0.0, config.GetDouble("write_delay"));
+  s.write_delay = config.GetDouble("write_delay");
   s.broker_reconnect_delay = config.GetDouble("broker_reconnect_delay");
   s.rpc_timeout = config.GetDouble("rpc_timeout");
   s.max_queue_bytes = static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_bytes")));

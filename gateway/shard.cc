@@ -33,8 +33,7 @@ void Shard::Push(InboxEvent event) {
   if (post_delayed) {
     asio::post(*loop_, [self = shared_from_this()] {
       if (self->stopped_) return;
-      self->drain_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(self->settings_->write_delay)));
+      self->drain_timer_.expires_after(SteadySeconds(self->settings_->write_delay));
       self->drain_timer_.async_wait([self](const boost::system::error_code& ec) {
         if (!ec && !self->stopped_) self->DrainInbox();
       });
@@ -111,8 +110,7 @@ void Shard::DrainInbox() {
 }
 
 void Shard::StartTicking() {
-  tick_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(settings_->tick_seconds())));
+  tick_timer_.expires_after(SteadySeconds(settings_->tick_seconds()));
   tick_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->stopped_) return;
     self->Tick();

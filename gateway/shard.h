@@ -26,6 +26,11 @@ struct GatewaySettings;
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// Config values are seconds as doubles; timers want steady_clock durations.
+inline std::chrono::steady_clock::duration SteadySeconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+}
+
 // A client attached to the broker through this gateway: a WebSocket or a long poll.
 class Client {
  public:

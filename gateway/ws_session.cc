@@ -18,11 +18,6 @@ namespace {
 constexpr size_t kMaxIov = 64;
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 constexpr auto kAttachTimeout = std::chrono::seconds(10);
-
-std::chrono::steady_clock::duration Seconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(seconds));
-}
 }  // namespace
 
 WsSession::WsSession(std::shared_ptr<Shard> shard, tcp::socket socket, uint64_t handle)
@@ -74,8 +69,8 @@ void WsSession::OnAttachResult(const v1::AttachResult& result) {
   state_ = State::kOpen;
   const SteadyTime now = std::chrono::steady_clock::now();
   const GatewaySettings& settings = shard_->settings();
-  next_heartbeat_ = now + Seconds(settings.heartbeat_interval);
-  next_ping_ = now + Seconds(settings.ws_ping_interval);
+  next_heartbeat_ = now + SteadySeconds(settings.heartbeat_interval);
+  next_ping_ = now + SteadySeconds(settings.ws_ping_interval);
   if (result.catchup_json_size() > 0) {
     std::vector<std::string_view> parts(result.catchup_json().begin(), result.catchup_json().end());
     Enqueue(MakeRawFrame(ws::JsonListFrame(parts)));
@@ -109,16 +104,16 @@ void WsSession::OnTick(SteadyTime now) {
       if (now - started_ > kAttachTimeout) BeginClose(ws::kInternalError, "broker did not answer");
       break;
     case State::kOpen:
-      if (settings.client_timeout > 0 && now - last_activity_ > Seconds(settings.client_timeout)) {
+      if (settings.client_timeout > 0 && now - last_activity_ > SteadySeconds(settings.client_timeout)) {
         BeginClose(ws::kGoingAway, "client timeout");
         break;
       }
       if (settings.heartbeat_interval > 0 && now >= next_heartbeat_) {
-        next_heartbeat_ = now + Seconds(settings.heartbeat_interval);
+        next_heartbeat_ = now + SteadySeconds(settings.heartbeat_interval);
         if (head_ == queue_.size()) Enqueue(settings.heartbeat_frame);
       }
       if (settings.ws_ping_interval > 0 && now >= next_ping_) {
-        next_ping_ = now + Seconds(settings.ws_ping_interval);
+        next_ping_ = now + SteadySeconds(settings.ws_ping_interval);
         Enqueue(settings.ping_frame);
       }
       break;
