@@ -279,9 +279,9 @@ class CorsListTest(ServerTest):
 class AdminFlowTest(ServerTest):
     server_args = ["--admin_user", "boss", "--admin_secret", "hunter2", "--admin_signin_max_failures", "2"]
 
-    def sign_in(self, session, password, source_headers=None):
+    def sign_in(self, session, password):
         return session.post(self.server.base + "/admin/sign_in", data={"username": "boss", "password": password},
-                            allow_redirects=False, timeout=5, headers=source_headers or {})
+                            allow_redirects=False, timeout=5)
 
     def test_pages_redirect_without_session(self):
         for path in ("/admin", "/api-explorer"):
@@ -321,7 +321,7 @@ class AdminFlowTest(ServerTest):
         explorer = session.get(self.server.base + "/api-explorer", timeout=5)
         self.assertEqual(explorer.status_code, 200)
         self.assertIn("openapi.json", explorer.text)
-        self.assertNotIn("https://", explorer.text.replace("https://\" +", ""))  # no outside assets
+        self.assertNotIn("https://", explorer.text)  # no outside assets
         out = session.get(self.server.base + "/admin/sign_out", allow_redirects=False, timeout=5)
         self.assertEqual(out.status_code, 302)
         self.assertIn("Max-Age=0", out.headers["Set-Cookie"])

@@ -245,10 +245,7 @@ void HttpClient::Request(std::string_view method, std::string_view target, std::
   Send(request);
 }
 
-void HttpClient::OnConnected() { is_connected_ = true; }
-
 void HttpClient::OnClosed() {
-  is_connected_ = false;
   if (busy_) {
     busy_ = false;
     Callback callback = std::move(callback_);

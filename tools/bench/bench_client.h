@@ -89,19 +89,16 @@ class HttpClient final : public Connection {
   using Callback = std::function<void(const Response&)>;
 
   bool busy() const { return busy_; }
-  bool connected() const { return is_connected_; }
   // Sends one request; `callback` runs when the whole response has arrived (status 0 on close).
   void Request(std::string_view method, std::string_view target, std::string_view extra_headers,
                std::string_view body, Callback callback);
 
  private:
-  void OnConnected() override;
+  void OnConnected() override {}  // a request made earlier is already buffered
   void OnData() override;
   void OnClosed() override;
 
   bool busy_ = false;
-  bool is_connected_ = false;
-  std::string pending_;  // a request made before the connection finished
   Callback callback_;
 };
 

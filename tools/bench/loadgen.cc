@@ -263,7 +263,7 @@ class LoadGenerator {
         std::string headers = absl::StrCat("Content-Type: application/json\r\nx-channelstream-secret: ",
                                            Token("/connect"), "\r\n");
         rest->Request("POST", "/connect", headers, body, [&, rest, index](const HttpClient::Response& response) {
-          if (rest->connected()) idle_rest.push_back(rest);
+          if (!rest->closed()) idle_rest.push_back(rest);
           std::string_view text = response.body;
           size_t at = text.find("\"conn_id\":\"");
           if (response.status != 200 || at == std::string_view::npos) {
@@ -374,12 +374,12 @@ class LoadGenerator {
         }
         if (publisher->busy()) continue;
         const int count = static_cast<int>(std::min<int64_t>(o_.batch, still_due));
-        const int channel = o_.channels == 1 ? 0 : pick(random);
+        const int channel = pick(random);
         const int64_t sent = NowNanos();
         if (o_.target == "channelstream") {
           body = "[";
           for (int m = 0; m < count; ++m) {
-            const int target = o_.channels == 1 ? 0 : (m == 0 ? channel : pick(random));
+            const int target = m == 0 ? channel : pick(random);
             if (m > 0) body += ",";
             absl::StrAppend(&body, R"({"channel":")", Channel(target), R"(","user":"bench","message":{"bt":)", sent,
                             R"(,"pad":")", pad, R"("}})");
