@@ -16,6 +16,12 @@ BrokerRuntime::~BrokerRuntime() { Stop(); }
 
 grpc::Service* BrokerRuntime::service() { return service_.get(); }
 
+size_t BrokerRuntime::open_gateways() {
+  size_t count = 0;
+  service_->WithState([&](const BrokerState& state) { count = state.gateway_count(); });
+  return count;
+}
+
 void BrokerRuntime::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (gc_thread_.joinable() || stopping_) return;

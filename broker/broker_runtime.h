@@ -23,6 +23,8 @@ class BrokerRuntime {
   BrokerRuntime& operator=(const BrokerRuntime&) = delete;
 
   grpc::Service* service();
+  // Gateway streams the broker currently holds (admin tooling, tests).
+  size_t open_gateways();
   // Starts the garbage-collection thread (every gc_interval seconds).
   void Start();
   // Stops GC and ends every open GatewayStream so a server Shutdown does not wait on them.

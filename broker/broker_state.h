@@ -76,6 +76,9 @@ class BrokerState {
   // `marks` (optional) are the client's delivered channel sequence numbers (see v1::Detach).
   void Detach(uint64_t gateway, uint64_t handle, absl::Time now, const v1::Detach* marks = nullptr);
 
+  // Gateway streams currently registered.
+  size_t gateway_count() const { return gateways_.size(); }
+
   // Removes idle connections (emitting `parted`), forgotten users, empty channels, old frames.
   void CollectGarbage(absl::Time now, Outbox* out);
 

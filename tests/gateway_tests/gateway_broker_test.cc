@@ -117,6 +117,15 @@ class GatewayBrokerTest : public ::testing::Test {
     grpc::Status status = stub_->Publish(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
+  // Waits until the broker holds `count` gateway streams. Tests that publish "while a gateway is
+  // down" wait for the broker to see the stream end: a publication routed to a gateway before
+  // that counts as delivered there (no acknowledgements on this path yet).
+  bool WaitOpenGateways(size_t count, double seconds = 5) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (broker_->open_gateways() != count && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return broker_->open_gateways() == count;
+  }
   std::unique_ptr<WsClient> OpenWs(int port, const std::string& conn_id) {
     auto client = std::make_unique<WsClient>();
     EXPECT_TRUE(client->Connect(port, "/ws?conn_id=" + conn_id));
@@ -183,6 +192,7 @@ TEST_F(GatewayBrokerTest, ReconnectToAnotherGatewayGetsCatchup) {
 
   first.Stop();  // the gateway goes away mid-stream; its client is closed
   EXPECT_TRUE(client->WaitClosed(3));
+  ASSERT_TRUE(WaitOpenGateways(1));
   Publish("news", {{"missed", true}});
   auto moved = OpenWs(second.port(), conn);
   nlohmann::json caught = ReadMessage(*moved, [](const auto& item) { return item["message"].contains("missed"); });
@@ -253,6 +263,7 @@ TEST_F(GatewayBrokerTest, KilledGatewayProcessLeavesTheOtherServing) {
 
   doomed.Kill();
   EXPECT_TRUE(victim->WaitClosed(3));
+  ASSERT_TRUE(WaitOpenGateways(1));
   Publish("live", {{"while_down", true}});
   EXPECT_FALSE(ReadMessage(*other, [](const auto& item) { return item["message"].contains("while_down"); }).is_null());
   auto moved = OpenWs(survivor.port(), conn);
