@@ -251,10 +251,15 @@ TEST_F(GatewayBrokerTest, KilledGatewayProcessLeavesTheOtherServing) {
   // WebSockets away, so (re)open the victim until a delivery comes through it.
   std::unique_ptr<WsClient> victim;
   nlohmann::json got;
-  for (int n = 0; n < 30 && got.is_null(); ++n) {
+  ASSERT_TRUE(WaitOpenGateways(2, 10));
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (int n = 0; got.is_null() && std::chrono::steady_clock::now() < until; ++n) {
     if (victim == nullptr || victim->closed()) {
       victim = std::make_unique<WsClient>();
-      if (!victim->Connect(doomed.port(), "/ws?conn_id=" + conn)) continue;
+      if (!victim->Connect(doomed.port(), "/ws?conn_id=" + conn)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
     }
     Publish("live", {{"warmup", n}});
     got = ReadMessage(*victim, [](const auto&) { return true; }, 0.3);

@@ -37,6 +37,9 @@ class GatewayFakeBrokerTest : public ::testing::Test {
     overrides.emplace("broker_reconnect_delay", "0.1");
     gateways_.push_back(std::make_unique<TestGateway>(channel_, overrides));
     EXPECT_TRUE(broker_.WaitStreams(static_cast<int>(gateways_.size())));
+    // The broker sees the stream as soon as the hello arrives; the gateway counts it open (and
+    // serves clients) only once its own write of the hello completed, a moment later.
+    EXPECT_TRUE(gateways_.back()->WaitConnected());
     return *gateways_.back();
   }
   std::unique_ptr<WsClient> OpenWs(int port, const std::string& conn_id) {
@@ -204,10 +207,12 @@ TEST_F(GatewayFakeBrokerTest, DroppedBrokerStreamClosesClientsAndReconnects) {
   ASSERT_TRUE(broker_.WaitStreamsOpened(2));
   ASSERT_TRUE(broker_.WaitStreams(1));
   ASSERT_TRUE(broker_.WaitAttached(kConn, 0));
+  ASSERT_TRUE(gateway.WaitConnected());
   std::unique_ptr<WsClient> again;
   for (int attempt = 0; attempt < 50; ++attempt) {
     again = std::make_unique<WsClient>();
     if (again->Connect(gateway.port(), std::string("/ws?conn_id=") + kConn) && broker_.WaitAttached(kConn, 1, 0.5)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
   ASSERT_NE(again, nullptr);
