@@ -147,7 +147,7 @@ TEST_F(CatchupTest, GatewayLossDropsAttachmentsAndAnotherGatewayCatchesUp) {
   ASSERT_TRUE(Publish("room", "x", "1").ok());
   EXPECT_EQ(DeliveredTo(gw, 1).size(), 1u);
   state->RemoveGateway(gw, now);
-  EXPECT_TRUE(state->connections().at(a).attachments.empty());
+  EXPECT_TRUE(state->connections().at(Uuid::FromText(a)).attachments.empty());
   out.clear();
   ASSERT_TRUE(Publish("room", "x", "2").ok());
   EXPECT_TRUE(out.empty()) << "no gateway holds the connection";
@@ -184,8 +184,8 @@ TEST_F(CatchupTest, IdleConnectionsAreCollectedWithPartedPresence) {
   EXPECT_EQ(state->connections().size(), 2u);
   Advance(absl::Seconds(1));
   state->CollectGarbage(now, &out);
-  EXPECT_EQ(state->connections().count(idle), 0u);
-  EXPECT_EQ(state->connections().count(attached), 1u) << "attached connections stay";
+  EXPECT_EQ(state->connections().count(Uuid::FromText(idle)), 0u);
+  EXPECT_EQ(state->connections().count(Uuid::FromText(attached)), 1u) << "attached connections stay";
   std::vector<Json> to_watcher = DeliveredTo(gw, 1);
   ASSERT_EQ(to_watcher.size(), 1u);
   EXPECT_EQ(to_watcher[0]["message"]["action"], "parted");
@@ -197,14 +197,14 @@ TEST_F(CatchupTest, DetachStartsTheIdleClock) {
   Attach(gw, 1, a);
   Advance(options.gc_conns_after * 3);
   state->CollectGarbage(now, &out);
-  ASSERT_EQ(state->connections().count(a), 1u);
+  ASSERT_EQ(state->connections().count(Uuid::FromText(a)), 1u);
   state->Detach(gw, 1, now);
   Advance(options.gc_conns_after - absl::Seconds(1));
   state->CollectGarbage(now, &out);
-  EXPECT_EQ(state->connections().count(a), 1u);
+  EXPECT_EQ(state->connections().count(Uuid::FromText(a)), 1u);
   Advance(absl::Seconds(2));
   state->CollectGarbage(now, &out);
-  EXPECT_EQ(state->connections().count(a), 0u);
+  EXPECT_EQ(state->connections().count(Uuid::FromText(a)), 0u);
 }
 
 TEST_F(CatchupTest, UsersAndChannelsAreForgottenAfterTheirIdleTimes) {
@@ -236,7 +236,7 @@ TEST_F(CatchupTest, ReusedHandleReplacesTheOldAttachment) {
   const std::string b = Connect("bob", {"room"});
   Attach(gw, 1, a);
   Attach(gw, 1, b);
-  EXPECT_TRUE(state->connections().at(a).attachments.empty());
+  EXPECT_TRUE(state->connections().at(Uuid::FromText(a)).attachments.empty());
   out.clear();
   ASSERT_TRUE(Publish("room", "x", "1").ok());
   ASSERT_EQ(out.size(), 1u);

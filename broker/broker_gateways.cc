@@ -26,7 +26,7 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   v1::AttachResult result;
   result.set_handle(attach.handle());
   auto gw = gateways_.find(gateway);
-  auto it = connections_.find(NormalizeUuid(attach.conn_id()));
+  auto it = FindConnection(attach.conn_id());
   if (gw == gateways_.end() || it == connections_.end()) return result;
   // A reused handle replaces whatever it named before.
   if (gw->second.handles.count(attach.handle()) != 0) Detach(gateway, attach.handle(), now);
@@ -44,9 +44,8 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
     std::vector<std::tuple<absl::Time, int, uint64_t, const Json*>> frames;
     int source = 0;
     const absl::Time oldest = now - options_.catchup_max_age;
-    for (const std::string& name : conn.channels) {
+    for (const auto& [name, seen] : conn.channels) {
       const ChannelRecord& channel = channels_.at(name);
-      const uint64_t seen = conn.seen_channel_seq[name];
       for (const Frame& frame : channel.frames) {
         if (frame.seq > seen && frame.time >= oldest && frame.VisibleTo(conn.user))
           frames.emplace_back(frame.time, source, frame.seq, &frame.payload);
@@ -68,7 +67,7 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
     }
   }
   // From here on the connection receives live deliveries.
-  for (const std::string& name : conn.channels) conn.seen_channel_seq[name] = channels_.at(name).seq;
+  for (auto& [name, seen] : conn.channels) seen = channels_.at(name).seq;
   conn.seen_user_seq = user.frame_seq;
   return result;
 }
@@ -78,7 +77,7 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
   if (gw == gateways_.end()) return;
   auto named = gw->second.handles.find(handle);
   if (named == gw->second.handles.end()) return;
-  const std::string conn_id = named->second;
+  const Uuid conn_id = named->second;
   gw->second.handles.erase(named);
   auto it = connections_.find(conn_id);
   if (it == connections_.end()) return;
@@ -92,12 +91,12 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
     // Only what the client got counts as seen: the attach set the marks, live frames since then
     // advance them as far as the gateway delivered.
     for (const v1::ChannelMark& mark : marks->delivered()) {
-      auto seen = conn.seen_channel_seq.find(mark.channel());
-      if (seen != conn.seen_channel_seq.end()) seen->second = std::max(seen->second, mark.seq());
+      auto seen = conn.channels.find(mark.channel());
+      if (seen != conn.channels.end()) seen->second = std::max(seen->second, mark.seq());
     }
   } else {
     // Everything up to now was routed to the socket; catch-up resumes after it.
-    for (const std::string& name : conn.channels) conn.seen_channel_seq[name] = channels_.at(name).seq;
+    for (auto& [name, seen] : conn.channels) seen = channels_.at(name).seq;
   }
   UserRecord& user = users_.at(conn.user);
   conn.seen_user_seq = user.frame_seq;
@@ -106,12 +105,12 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
 }
 
 void BrokerState::CollectGarbage(absl::Time now, Outbox* out) {
-  std::vector<std::string> idle;
+  std::vector<Uuid> idle;
   for (const auto& [id, conn] : connections_) {
     if (conn.attachments.empty() && now - conn.last_active >= options_.gc_conns_after)
       idle.push_back(id);
   }
-  for (const std::string& id : idle) RemoveConnection(id, now, /*kick=*/false, out);
+  for (const Uuid& id : idle) RemoveConnection(id, now, /*kick=*/false, out);
   for (auto it = users_.begin(); it != users_.end();) {
     if (it->second.conn_ids.empty() && now - it->second.last_active >= options_.gc_users_after) {
       it = users_.erase(it);

@@ -138,7 +138,7 @@ TEST(BrokerHammerTest, ManyThreadsKeepTheStateConsistent) {
     // Cross-check the indexes: every connection is in its user's and its channels' sets.
     for (const auto& [id, conn] : state.connections()) {
       EXPECT_EQ(state.users().at(conn.user).conn_ids.count(id), 1u);
-      for (const std::string& channel : conn.channels)
+      for (const auto& [channel, seen] : conn.channels)
         EXPECT_EQ(state.channels().at(channel).conn_ids.count(id), 1u);
     }
     int64_t subscribed = 0;

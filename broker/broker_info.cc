@@ -24,7 +24,7 @@ void BrokerState::FillChannelInfo(const ChannelRecord& channel, bool include_his
     for (const auto& [user, count] : channel.user_connections) info->add_users(user);
   }
   if (include_connections) {
-    for (const std::string& conn_id : channel.conn_ids) info->add_connections(conn_id);
+    for (const Uuid& conn_id : channel.conn_ids) info->add_connections(conn_id.ToString());
   }
 }
 
@@ -50,7 +50,7 @@ void BrokerState::FillChannelsInfo(const std::vector<std::string>& names,
     v1::UserInfo* entry = info->add_users();
     entry->set_user(name);
     entry->set_state_json(DumpJson(options.return_public_state() ? user->second.PublicState()
-                                                                 : user->second.state));
+                                                                 : user->second.state()));
   }
 }
 
@@ -83,9 +83,9 @@ void BrokerState::AdminInfo(absl::Time now, v1::AdminInfoResponse* response) con
   for (const auto& [name, user] : users_) {
     v1::AdminUser* entry = response->add_users();
     entry->set_user(name);
-    entry->set_uuid(user.uuid);
-    entry->set_state_json(DumpJson(user.state));
-    for (const std::string& conn_id : user.conn_ids) entry->add_connections(conn_id);
+    entry->set_uuid(user.uuid.ToString());
+    entry->set_state_json(DumpJson(user.state()));
+    for (const Uuid& conn_id : user.conn_ids) entry->add_connections(conn_id.ToString());
   }
   response->set_uptime_seconds(absl::ToDoubleSeconds(now - start_));
   response->set_version("0.8.0");

@@ -87,7 +87,7 @@ uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
   frame.only_users = only_users;
   frame.exclude_users = exclude_users;
   std::vector<const ConnectionRecord*> recipients;
-  for (const std::string& conn_id : channel.conn_ids) {
+  for (const Uuid& conn_id : channel.conn_ids) {
     const ConnectionRecord& conn = connections_.at(conn_id);
     if (!frame.VisibleTo(conn.user)) continue;
     ++counters_.total_messages;
@@ -119,7 +119,7 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
     frame.payload = payload;
     user->second.frames.push_back(std::move(frame));
     TrimFrames(&user->second.frames, now);
-    for (const std::string& conn_id : user->second.conn_ids) {
+    for (const Uuid& conn_id : user->second.conn_ids) {
       ++counters_.total_messages;
       recipients.push_back(&connections_.at(conn_id));
     }

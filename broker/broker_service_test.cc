@@ -220,7 +220,7 @@ TEST_F(ServiceTest, GatewayStreamAttachDeliverDetachCatchup) {
   detach.mutable_detach()->set_handle(1);
   ASSERT_TRUE(stream->Write(detach));
   ASSERT_TRUE(broker.WaitForState([&](const BrokerState& state) {
-    return state.connections().at(id).attachments.empty();
+    return state.connections().at(Uuid::FromText(id)).attachments.empty();
   }));
   Publish("room", R"({"n":2})");
   v1::AttachResult again = AttachOn(*stream, 2, id);
@@ -254,7 +254,7 @@ TEST_F(ServiceTest, StreamEndDropsItsAttachmentsOnly) {
   one->WritesDone();
   EXPECT_TRUE(one->Finish().ok());
   ASSERT_TRUE(broker.WaitForState([&](const BrokerState& state) {
-    return state.connections().at(a).attachments.empty();
+    return state.connections().at(Uuid::FromText(a)).attachments.empty();
   }));
   Publish("room", "1");
   v1::GatewayDown down;
@@ -262,7 +262,7 @@ TEST_F(ServiceTest, StreamEndDropsItsAttachmentsOnly) {
   ASSERT_TRUE(down.has_delivery()) << "the other gateway is undisturbed";
   EXPECT_EQ(down.delivery().handles(0), 1u);
   broker.service().WithState([&](const BrokerState& state) {
-    EXPECT_EQ(state.connections().count(a), 1u) << "the connection stays known";
+    EXPECT_EQ(state.connections().count(Uuid::FromText(a)), 1u) << "the connection stays known";
   });
   two->WritesDone();
   EXPECT_TRUE(two->Finish().ok());

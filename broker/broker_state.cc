@@ -13,8 +13,11 @@ namespace {
 constexpr size_t kMaxUsernameLength = 512;
 constexpr size_t kMaxChannelNameLength = 256;
 
-std::vector<std::string> Sorted(const NameSet& items) {
-  return std::vector<std::string>(items.begin(), items.end());
+std::vector<std::string> ChannelNames(const ConnectionRecord& conn) {
+  std::vector<std::string> names;
+  names.reserve(conn.channels.size());
+  for (const auto& [name, seen] : conn.channels) names.push_back(name);
+  return names;
 }
 
 v1::ChannelSettings DefaultSettings() {
@@ -87,10 +90,9 @@ bool BrokerState::SubscribeConnection(ConnectionRecord& conn, const std::string&
                                       Outbox* out) {
   ChannelRecord& channel = GetOrCreateChannel(channel_name, config, now);
   channel.last_active = now;
-  if (!conn.channels.insert(channel_name).second) return false;
-  channel.conn_ids.insert(conn.id);
   // Catch-up for this channel starts now: older frames were never meant for this connection.
-  conn.seen_channel_seq[channel_name] = channel.seq;
+  if (!conn.channels.try_emplace(channel_name, channel.seq).second) return false;
+  channel.conn_ids.insert(conn.id);
   if (++channel.user_connections[conn.user] == 1 && channel.settings.notify_presence())
     EmitPresence(channel, conn.user, "joined", now, out);
   return true;
@@ -99,7 +101,6 @@ bool BrokerState::SubscribeConnection(ConnectionRecord& conn, const std::string&
 bool BrokerState::UnsubscribeConnection(ConnectionRecord& conn, const std::string& channel_name,
                                         absl::Time now, Outbox* out) {
   if (conn.channels.erase(channel_name) == 0) return false;
-  conn.seen_channel_seq.erase(channel_name);
   auto it = channels_.find(channel_name);
   if (it == channels_.end()) return true;
   ChannelRecord& channel = it->second;
@@ -141,11 +142,10 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
     return FieldError("username", "Missing data for required field.");
   if (request.username().size() > kMaxUsernameLength)
     return FieldError("username", "Length must be between 1 and 512.");
-  std::string conn_id = request.conn_id();
-  if (!conn_id.empty()) {
-    if (!IsUuid(conn_id)) return FieldError("conn_id", "Not a valid UUID.");
-    conn_id = NormalizeUuid(conn_id);
-  }
+  Uuid conn_id;
+  const bool conn_id_given = !request.conn_id().empty();
+  if (conn_id_given && !Uuid::Parse(request.conn_id(), &conn_id))
+    return FieldError("conn_id", "Not a valid UUID.");
   if (absl::Status s = ValidateChannelNames(request.channels(), "channels"); !s.ok()) return s;
   for (const auto& [name, config] : request.channel_configs()) {
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
@@ -156,12 +156,12 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   if (!update.ok()) return update.status();
 
   auto existing_user = users_.find(request.username());
-  Json new_state = existing_user != users_.end() ? existing_user->second.state : *fresh;
+  Json new_state = existing_user != users_.end() ? existing_user->second.state() : *fresh;
   for (const auto& item : update->items()) new_state[item.key()] = item.value();
   if (static_cast<int64_t>(DumpJson(new_state).size()) > options_.max_payload_bytes)
     return LimitError("max_payload_bytes", "user_state is larger than the limit");
 
-  auto existing_conn = conn_id.empty() ? connections_.end() : connections_.find(conn_id);
+  auto existing_conn = conn_id_given ? connections_.find(conn_id) : connections_.end();
   if (existing_conn != connections_.end() && existing_conn->second.user != request.username())
     return FieldError("conn_id", "Connection belongs to another user.");
   if (existing_conn == connections_.end() && existing_user != users_.end() &&
@@ -171,8 +171,9 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
                       absl::StrCat("user already holds ", options_.max_connections_per_user,
                                    " connections"));
   std::set<std::string> wanted(request.channels().begin(), request.channels().end());
-  if (existing_conn != connections_.end())
-    wanted.insert(existing_conn->second.channels.begin(), existing_conn->second.channels.end());
+  if (existing_conn != connections_.end()) {
+    for (const auto& [name, seen] : existing_conn->second.channels) wanted.insert(name);
+  }
   if (static_cast<int64_t>(wanted.size()) > options_.max_channels_per_connection)
     return LimitError("max_channels_per_connection",
                       absl::StrCat("a connection may subscribe at most ",
@@ -182,19 +183,20 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   UserRecord& user = users_[request.username()];
   if (user.name.empty()) {
     user.name = request.username();
-    user.uuid = NewUuid();
+    user.uuid = Uuid::Random();
   }
-  user.state = std::move(new_state);
+  user.set_state(std::move(new_state));
   if (request.state_public_keys_set())
     user.public_keys.assign(request.state_public_keys().begin(), request.state_public_keys().end());
   user.last_active = now;
 
-  if (conn_id.empty()) {
-    do conn_id = NewUuid();
+  if (!conn_id_given) {
+    do conn_id = Uuid::Random();
     while (connections_.count(conn_id) != 0);
   }
-  ConnectionRecord& conn = connections_[conn_id];
-  if (conn.id.empty()) {
+  auto [conn_it, created] = connections_.try_emplace(conn_id);
+  ConnectionRecord& conn = conn_it->second;
+  if (created) {
     conn.id = conn_id;
     conn.user = user.name;
     conn.seen_user_seq = user.frame_seq;
@@ -208,11 +210,11 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
                         now, out);
   }
 
-  response->set_conn_id(conn_id);
+  response->set_conn_id(conn_id.ToString());
   response->set_username(user.name);
-  response->set_state_json(DumpJson(user.state));
+  response->set_state_json(DumpJson(user.state()));
   response->set_public_state_json(DumpJson(user.PublicState()));
-  std::vector<std::string> channels = Sorted(conn.channels);
+  std::vector<std::string> channels = ChannelNames(conn);
   for (const std::string& name : channels) response->add_channels(name);
   FillChannelsInfo(channels, request.info(), response->mutable_channels_info());
   return absl::OkStatus();
@@ -220,8 +222,8 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
 
 absl::Status BrokerState::Subscribe(const v1::SubscribeRequest& request, absl::Time now,
                                     v1::SubscribeResponse* response, Outbox* out) {
-  auto it = connections_.find(NormalizeUuid(request.conn_id()));
   if (request.conn_id().empty()) return FieldError("conn_id", "Missing data for required field.");
+  auto it = FindConnection(request.conn_id());
   if (it == connections_.end()) return FieldNotFound("conn_id", "Unknown connection");
   if (request.channels().empty()) return FieldError("channels", "Shorter than minimum length 1.");
   if (absl::Status s = ValidateChannelNames(request.channels(), "channels"); !s.ok()) return s;
@@ -229,8 +231,8 @@ absl::Status BrokerState::Subscribe(const v1::SubscribeRequest& request, absl::T
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
   }
   ConnectionRecord& conn = it->second;
-  std::set<std::string> wanted(conn.channels.begin(), conn.channels.end());
-  wanted.insert(request.channels().begin(), request.channels().end());
+  std::set<std::string> wanted(request.channels().begin(), request.channels().end());
+  for (const auto& [name, seen] : conn.channels) wanted.insert(name);
   if (static_cast<int64_t>(wanted.size()) > options_.max_channels_per_connection)
     return LimitError("max_channels_per_connection",
                       absl::StrCat("a connection may subscribe at most ",
@@ -244,7 +246,7 @@ absl::Status BrokerState::Subscribe(const v1::SubscribeRequest& request, absl::T
       added.insert(name);
   }
   conn.last_active = now;
-  std::vector<std::string> channels = Sorted(conn.channels);
+  std::vector<std::string> channels = ChannelNames(conn);
   for (const std::string& name : channels) response->add_channels(name);
   for (const std::string& name : added) response->add_subscribed_to(name);
   FillChannelsInfo(channels, request.info(), response->mutable_channels_info());
@@ -254,7 +256,7 @@ absl::Status BrokerState::Subscribe(const v1::SubscribeRequest& request, absl::T
 absl::Status BrokerState::Unsubscribe(const v1::UnsubscribeRequest& request, absl::Time now,
                                       v1::UnsubscribeResponse* response, Outbox* out) {
   if (request.conn_id().empty()) return FieldError("conn_id", "Missing data for required field.");
-  auto it = connections_.find(NormalizeUuid(request.conn_id()));
+  auto it = FindConnection(request.conn_id());
   if (it == connections_.end()) return FieldNotFound("conn_id", "Unknown connection");
   if (request.channels().empty()) return FieldError("channels", "Shorter than minimum length 1.");
   ConnectionRecord& conn = it->second;
@@ -263,7 +265,7 @@ absl::Status BrokerState::Unsubscribe(const v1::UnsubscribeRequest& request, abs
     if (UnsubscribeConnection(conn, name, now, out)) removed.insert(name);
   }
   conn.last_active = now;
-  std::vector<std::string> channels = Sorted(conn.channels);
+  std::vector<std::string> channels = ChannelNames(conn);
   for (const std::string& name : channels) response->add_channels(name);
   for (const std::string& name : removed) response->add_unsubscribed_from(name);
   FillChannelsInfo(channels, request.info(), response->mutable_channels_info());
@@ -278,7 +280,7 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   absl::StatusOr<Json> update = ParseStateObject(request.user_state_json(), "user_state");
   if (!update.ok()) return update.status();
   UserRecord& user = it->second;
-  Json new_state = user.state;
+  Json new_state = user.state();
   std::vector<std::pair<std::string, Json>> changed;
   for (const auto& item : update->items()) {
     auto current = new_state.find(item.key());
@@ -288,12 +290,12 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   }
   if (static_cast<int64_t>(DumpJson(new_state).size()) > options_.max_payload_bytes)
     return LimitError("max_payload_bytes", "user_state is larger than the limit");
-  user.state = std::move(new_state);
+  user.set_state(std::move(new_state));
   if (request.state_public_keys_set())
     user.public_keys.assign(request.state_public_keys().begin(), request.state_public_keys().end());
   user.last_active = now;
 
-  response->set_user_state_json(DumpJson(user.state));
+  response->set_user_state_json(DumpJson(user.state()));
   for (const auto& [key, value] : changed) {
     v1::StateChange* change = response->add_changed_state();
     change->set_key(key);
@@ -309,9 +311,8 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   }
   if (public_changed.empty()) return absl::OkStatus();
   std::set<std::string> user_channels;
-  for (const std::string& conn_id : user.conn_ids) {
-    const ConnectionRecord& conn = connections_.at(conn_id);
-    user_channels.insert(conn.channels.begin(), conn.channels.end());
+  for (const Uuid& conn_id : user.conn_ids) {
+    for (const auto& [name, seen] : connections_.at(conn_id).channels) user_channels.insert(name);
   }
   for (const std::string& name : user_channels) {
     ChannelRecord& channel = channels_.at(name);
@@ -349,14 +350,20 @@ absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& reque
   return absl::OkStatus();
 }
 
+std::map<Uuid, ConnectionRecord>::iterator BrokerState::FindConnection(const std::string& conn_id) {
+  Uuid id;
+  if (!Uuid::Parse(conn_id, &id)) return connections_.end();
+  return connections_.find(id);
+}
+
 bool BrokerState::Disconnect(const std::string& conn_id, absl::Time now, Outbox* out) {
-  std::string id = NormalizeUuid(conn_id);
-  if (connections_.count(id) == 0) return false;
-  RemoveConnection(id, now, /*kick=*/true, out);
+  auto it = FindConnection(conn_id);
+  if (it == connections_.end()) return false;
+  RemoveConnection(it->first, now, /*kick=*/true, out);
   return true;
 }
 
-void BrokerState::RemoveConnection(const std::string& conn_id, absl::Time now, bool kick,
+void BrokerState::RemoveConnection(const Uuid& conn_id, absl::Time now, bool kick,
                                    Outbox* out) {
   auto it = connections_.find(conn_id);
   if (it == connections_.end()) return;
@@ -373,8 +380,7 @@ void BrokerState::RemoveConnection(const std::string& conn_id, absl::Time now, b
     }
   }
   conn.attachments.clear();
-  std::vector<std::string> channels(conn.channels.begin(), conn.channels.end());
-  for (const std::string& name : channels) UnsubscribeConnection(conn, name, now, out);
+  for (const std::string& name : ChannelNames(conn)) UnsubscribeConnection(conn, name, now, out);
   auto user = users_.find(conn.user);
   if (user != users_.end()) {
     user->second.conn_ids.erase(conn_id);

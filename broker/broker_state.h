@@ -84,7 +84,7 @@ class BrokerState {
 
   // Introspection (tests, admin).
   const std::map<std::string, UserRecord>& users() const { return users_; }
-  const std::map<std::string, ConnectionRecord>& connections() const { return connections_; }
+  const std::map<Uuid, ConnectionRecord>& connections() const { return connections_; }
   const std::map<std::string, ChannelRecord>& channels() const { return channels_; }
   const BrokerCounters& counters() const { return counters_; }
   const BrokerOptions& options() const { return options_; }
@@ -102,7 +102,9 @@ class BrokerState {
                            const v1::ChannelConfig* config, absl::Time now, Outbox* out);
   bool UnsubscribeConnection(ConnectionRecord& conn, const std::string& channel_name,
                              absl::Time now, Outbox* out);
-  void RemoveConnection(const std::string& conn_id, absl::Time now, bool kick, Outbox* out);
+  void RemoveConnection(const Uuid& conn_id, absl::Time now, bool kick, Outbox* out);
+  // The connection named by `conn_id` as text (any case); end() when unknown or not a UUID.
+  std::map<Uuid, ConnectionRecord>::iterator FindConnection(const std::string& conn_id);
   void EmitPresence(ChannelRecord& channel, const std::string& user, const char* action,
                     absl::Time now, Outbox* out);
 
@@ -130,7 +132,7 @@ class BrokerState {
   BrokerOptions options_;
   absl::Time start_;
   std::map<std::string, UserRecord> users_;
-  std::map<std::string, ConnectionRecord> connections_;
+  std::map<Uuid, ConnectionRecord> connections_;
   std::map<std::string, ChannelRecord> channels_;
   std::map<uint64_t, GatewayRecord> gateways_;
   uint64_t next_gateway_ = 1;

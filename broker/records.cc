@@ -11,11 +11,16 @@ bool Frame::VisibleTo(const std::string& user) const {
          std::find(only_users.begin(), only_users.end(), user) != only_users.end();
 }
 
+const Json& UserRecord::state() const {
+  static const Json* const kEmpty = new Json(Json::object());
+  return state_.is_null() ? *kEmpty : state_;
+}
+
 Json UserRecord::PublicState() const {
   Json result = Json::object();
   for (const std::string& key : public_keys) {
-    auto it = state.find(key);
-    if (it != state.end()) result[key] = *it;
+    auto it = state_.find(key);
+    if (it != state_.end()) result[key] = *it;
   }
   return result;
 }

@@ -14,9 +14,12 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "broker/json_fields.h"
 #include "channelstream.grpc.pb.h"
+#include "common/ids.h"
 
 namespace channelstream {
 
@@ -25,6 +28,8 @@ namespace channelstream {
 using NameSet = absl::btree_set<std::string>;
 template <typename Value>
 using NameMap = absl::btree_map<std::string, Value>;
+// Connection ids in binary form: 16 bytes per entry instead of a string and its heap copy.
+using ConnIdSet = absl::btree_set<Uuid>;
 
 // One event kept for catch-up. `payload` is the client-visible object (edits update it);
 // only_users / exclude_users repeat the publication's recipient filter.
@@ -51,22 +56,28 @@ struct ChannelRecord {
   std::deque<Json> history;  // client-visible message objects, oldest first
   FrameLog frames;
   uint64_t seq = 0;  // last sequence number handed out in this channel
-  NameSet conn_ids;
+  ConnIdSet conn_ids;
   NameMap<int> user_connections;  // username -> subscribed connections
   absl::Time last_active;
 };
 
 struct UserRecord {
   std::string name;
-  std::string uuid;
-  Json state = Json::object();
+  Uuid uuid;
   std::vector<std::string> public_keys;
-  NameSet conn_ids;
+  ConnIdSet conn_ids;
   absl::Time last_active;
   FrameLog frames;  // private messages, for catch-up
   uint64_t frame_seq = 0;
 
   Json PublicState() const;
+  // The state object. Held as null while empty: an empty nlohmann object still allocates its
+  // map, and most users never set any state.
+  const Json& state() const;
+  void set_state(Json state) { state_ = state.empty() ? Json() : std::move(state); }
+
+ private:
+  Json state_;
 };
 
 // A client socket on a gateway stream.
@@ -76,19 +87,20 @@ struct Attachment {
 };
 
 struct ConnectionRecord {
-  std::string id;
+  Uuid id;
   std::string user;
-  NameSet channels;
+  // Subscribed channels, each with the last sequence number the connection has been given:
+  // frames above it are its catch-up. One map for both keeps one B-tree per connection.
+  NameMap<uint64_t> channels;
   absl::Time last_active;
-  std::vector<Attachment> attachments;  // empty: idle, counting towards gc_conns_after
-  // What the connection has been given: frames above these marks are its catch-up.
-  NameMap<uint64_t> seen_channel_seq;
-  uint64_t seen_user_seq = 0;
+  // Empty: idle, counting towards gc_conns_after. Usually one socket, held inline.
+  absl::InlinedVector<Attachment, 1> attachments;
+  uint64_t seen_user_seq = 0;  // the same mark for the user's private frames
 };
 
 struct GatewayRecord {
   std::string name;
-  std::unordered_map<uint64_t, std::string> handles;  // handle -> conn_id
+  absl::flat_hash_map<uint64_t, Uuid> handles;  // handle -> conn_id
 };
 
 // What one mutation sends to one gateway: a delivery for some of its handles, or a kick.
