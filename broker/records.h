@@ -18,6 +18,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "broker/json_fields.h"
+#include "broker/small_name_map.h"
 #include "channelstream.grpc.pb.h"
 #include "common/ids.h"
 
@@ -90,8 +91,8 @@ struct ConnectionRecord {
   Uuid id;
   std::string user;
   // Subscribed channels, each with the last sequence number the connection has been given:
-  // frames above it are its catch-up. One map for both keeps one B-tree per connection.
-  NameMap<uint64_t> channels;
+  // frames above it are its catch-up. One map for both, the first entry inline.
+  SmallNameMap<uint64_t> channels;
   absl::Time last_active;
   // Empty: idle, counting towards gc_conns_after. Usually one socket, held inline.
   absl::InlinedVector<Attachment, 1> attachments;

@@ -1,0 +1,60 @@
+// A map from names to small values kept as a sorted vector with one entry inline. A connection's
+// channels (with their catch-up marks) are usually one or a few: a B-tree would allocate a node
+// for them, this holds the first entry in the record. Inserts and erases shift the vector, which
+// stays cheap at the sizes max_channels_per_connection allows.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+
+namespace channelstream {
+
+template <typename Value>
+class SmallNameMap {
+ public:
+  using Entry = std::pair<std::string, Value>;
+  using Storage = absl::InlinedVector<Entry, 1>;
+  using iterator = typename Storage::iterator;
+  using const_iterator = typename Storage::const_iterator;
+
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+
+  iterator find(std::string_view name) {
+    iterator it = LowerBound(name);
+    return it != entries_.end() && it->first == name ? it : entries_.end();
+  }
+  size_t count(std::string_view name) const {
+    return const_cast<SmallNameMap*>(this)->find(name) != entries_.end() ? 1 : 0;
+  }
+  // Inserts (name, value) unless `name` is present; like std::map::try_emplace.
+  std::pair<iterator, bool> try_emplace(const std::string& name, Value value) {
+    iterator it = LowerBound(name);
+    if (it != entries_.end() && it->first == name) return {it, false};
+    return {entries_.insert(it, Entry(name, std::move(value))), true};
+  }
+  size_t erase(std::string_view name) {
+    iterator it = find(name);
+    if (it == entries_.end()) return 0;
+    entries_.erase(it);
+    return 1;
+  }
+
+ private:
+  iterator LowerBound(std::string_view name) {
+    return std::lower_bound(entries_.begin(), entries_.end(), name,
+                            [](const Entry& entry, std::string_view key) { return entry.first < key; });
+  }
+
+  Storage entries_;
+};
+
+}  // namespace channelstream
