@@ -3,6 +3,7 @@
 // whatever bytes the socket produced. No sockets here, so it is unit-tested on byte strings.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -72,7 +73,8 @@ struct ClientEvent {
 // for a partial frame or fragmented message are allocated only while one is in progress.
 class FrameParser {
  public:
-  explicit FrameParser(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+  explicit FrameParser(size_t max_message_bytes)
+      : max_message_bytes_(static_cast<uint32_t>(std::min<size_t>(max_message_bytes, UINT32_MAX))) {}
 
   // Consumes `size` bytes, appending complete events. Returns false once the stream is invalid.
   bool Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
@@ -95,9 +97,9 @@ class FrameParser {
   // Frees the buffers once neither a frame nor a message is in progress.
   void ReleaseIfIdle();
 
-  size_t max_message_bytes_;
   std::unique_ptr<Partial> partial_;  // null when idle
   const char* error_reason_ = "";     // a string literal
+  uint32_t max_message_bytes_;        // 32 bits: fits beside the small fields (4 GB is plenty)
   uint16_t error_code_ = 0;
   Opcode message_opcode_ = kText;
   bool in_message_ = false;

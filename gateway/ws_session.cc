@@ -83,7 +83,7 @@ void WsSession::OnAttachResult(const v1::AttachResult& result) {
   state_ = State::kOpen;
   const SteadyTime now = std::chrono::steady_clock::now();
   const GatewaySettings& settings = shard_->settings();
-  next_heartbeat_ = now + SteadySeconds(settings.heartbeat_interval);
+  deadline_ = now + SteadySeconds(settings.heartbeat_interval);  // the first heartbeat
   next_ping_ = now + SteadySeconds(settings.ws_ping_interval);
   if (result.catchup_json_size() > 0) {
     std::vector<std::string_view> parts(result.catchup_json().begin(), result.catchup_json().end());
@@ -113,6 +113,9 @@ void WsSession::OnStreamLost(bool shutting_down) {
 
 void WsSession::OnTick(SteadyTime now) {
   const GatewaySettings& settings = shard_->settings();
+  // A drained queue keeps its vector between turns (busy clients reuse it); an idle one gives it
+  // back here, so idle sessions hold no heap memory of their own.
+  if (queue_.empty() && queue_.capacity() > 0) std::vector<FramePtr>().swap(queue_);
   switch (state_) {
     case State::kAttaching:
       if (now > deadline_) BeginClose(ws::kInternalError, "broker did not answer");
@@ -122,8 +125,8 @@ void WsSession::OnTick(SteadyTime now) {
         BeginClose(ws::kGoingAway, "client timeout");
         break;
       }
-      if (settings.heartbeat_interval > 0 && now >= next_heartbeat_) {
-        next_heartbeat_ = now + SteadySeconds(settings.heartbeat_interval);
+      if (settings.heartbeat_interval > 0 && now >= deadline_) {
+        deadline_ = now + SteadySeconds(settings.heartbeat_interval);
         if (head_ == queue_.size()) Enqueue(settings.heartbeat_frame);
       }
       if (settings.ws_ping_interval > 0 && now >= next_ping_) {
@@ -199,7 +202,8 @@ void WsSession::Detach() {
 
 void WsSession::ReleaseQueue() {
   std::vector<FramePtr>().swap(queue_);
-  head_ = head_offset_ = queued_bytes_ = 0;
+  head_ = queued_bytes_ = 0;
+  head_offset_ = 0;
 }
 
 void WsSession::OnPollEvent(uint32_t events) {
@@ -309,14 +313,15 @@ void WsSession::WriteNow() {
         handshake_written_ = true;
         head_offset_ = 0;
       } else {
-        head_offset_ += left;
+        head_offset_ += static_cast<uint32_t>(left);
         left = 0;
       }
     }
   }
   // Drained: keep a small vector for the next burst, give back a large one.
   queue_.clear();
-  head_ = head_offset_ = 0;
+  head_ = 0;
+  head_offset_ = 0;
   if (queue_.capacity() > 16) std::vector<FramePtr>().swap(queue_);
   if (state_ == State::kClosing && !send_side_shut_) {
     if (close_when_sent_) {

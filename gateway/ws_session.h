@@ -70,6 +70,7 @@ class WsSession : public PollTarget, public Client {
   bool send_side_shut_ = false;
   bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
   int fd_;                          // -1 once closed
+  uint32_t head_offset_ = 0;        // bytes of queue_[head_] already written (frames come from protobuf messages: < 2 GB)
 
   Shard* shard_;
   const uint64_t handle_;
@@ -77,14 +78,13 @@ class WsSession : public PollTarget, public Client {
 
   std::vector<FramePtr> queue_;  // queue_[head_..] not yet fully written
   size_t head_ = 0;
-  size_t head_offset_ = 0;       // bytes of queue_[head_] already written
   size_t queued_bytes_ = 0;
 
   SteadyTime last_activity_;
-  // kAttaching: when to give up on the broker's answer; kClosing: when the grace period ends.
+  // What the current state waits for: kAttaching the broker's answer (timeout), kOpen the next
+  // heartbeat, kClosing the end of the grace period.
   SteadyTime deadline_;
-  SteadyTime next_heartbeat_;    // kOpen only
-  SteadyTime next_ping_;         // kOpen only
+  SteadyTime next_ping_;  // kOpen only
 };
 
 }  // namespace channelstream
