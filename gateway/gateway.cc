@@ -48,7 +48,12 @@ void Gateway::Start() {
   if (started_.exchange(true)) return;
   std::string id = configured_id_.empty() ? absl::StrCat(host_, ":", server_.port()) : configured_id_;
   link_->Start(id);
-  for (auto& shard : shards_) asio::post(shard->loop(), [shard] { shard->StartTicking(); });
+  for (auto& shard : shards_) {
+    asio::post(shard->loop(), [shard] {
+      shard->StartTicking();
+      shard->WatchSockets();
+    });
+  }
 }
 
 void Gateway::Stop() {
@@ -235,11 +240,12 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
   std::string normalized = conn_id != nullptr && IsUuid(*conn_id) ? NormalizeUuid(*conn_id) : std::string();
   boost::beast::flat_buffer leftover;
   asio::ip::tcp::socket socket = exchange->TakeSocket(&leftover);
-  auto session = std::make_shared<WsSession>(shard->shared_from_this(), std::move(socket),
-                                             NextHandle(shard->index()));
+  boost::system::error_code ec;
+  const int fd = socket.release(ec);  // leaves Asio: the shard's epoll set watches it from now on
+  if (ec) return;  // the connection is already gone
   auto bytes = leftover.data();
-  session->Start(std::move(response),
-                 std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized);
+  WsSession::Open(*shard, fd, NextHandle(shard->index()), std::move(response),
+                  std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized);
   shard->EndTurn();
 }
 

@@ -11,7 +11,7 @@ namespace asio = boost::asio;
 
 Shard::Shard(size_t index, size_t shard_count, asio::io_context* loop, std::shared_ptr<BrokerLink> link,
              std::shared_ptr<const GatewaySettings> settings)
-    : index_(index), link_shards_(shard_count), loop_(loop), link_(std::move(link)), settings_(std::move(settings)), drain_timer_(*loop), tick_timer_(*loop) {}
+    : index_(index), link_shards_(shard_count), loop_(loop), link_(std::move(link)), settings_(std::move(settings)), poller_(*loop), drain_timer_(*loop), tick_timer_(*loop) {}
 
 void Shard::Push(InboxEvent event) {
   // Deliveries may wait write_delay so that more of them share each client's frame and write
@@ -54,6 +54,7 @@ void Shard::PostShutdown(std::function<void()> done) {
   asio::post(*loop_, [self = shared_from_this(), done = std::move(done)] {
     self->stopped_ = true;
     self->tick_timer_.cancel();
+    self->poller_.Cancel();
     self->drain_timer_.cancel();
     std::vector<std::shared_ptr<Client>> clients;
     clients.reserve(self->clients_.size());
@@ -115,6 +116,26 @@ void Shard::StartTicking() {
     if (ec || self->stopped_) return;
     self->Tick();
     self->StartTicking();
+  });
+}
+
+void Shard::WatchSockets() {
+  poller_.AsyncWaitReady([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->stopped_) return;
+    self->DispatchSocketEvents();
+  });
+}
+
+void Shard::DispatchSocketEvents() {
+  const bool more = poller_.DispatchReady() == SocketPoller::kMaxBatch;
+  EndTurn();  // after the whole batch: sessions closed in it stay valid until here
+  if (!more) {
+    WatchSockets();
+    return;
+  }
+  // Events left in the set raise no new edge: come back after the loop's other ready work.
+  asio::post(*loop_, [self = shared_from_this()] {
+    if (!self->stopped_) self->DispatchSocketEvents();
   });
 }
 

@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "channelstream.pb.h"
 #include "gateway/frame.h"
+#include "gateway/socket_poller.h"
 
 namespace channelstream {
 
@@ -74,6 +75,8 @@ class Shard : public std::enable_shared_from_this<Shard> {
   BrokerLink& link() { return *link_; }
   const GatewaySettings& settings() const { return *settings_; }
   ShardCounters& counters() { return counters_; }
+  // The epoll set of this loop's WebSocket fds (see socket_poller.h).
+  SocketPoller& poller() { return poller_; }
   uint8_t* read_buffer() { return read_buffer_; }
   static constexpr size_t kReadBufferBytes = 16 * 1024;
 
@@ -88,8 +91,11 @@ class Shard : public std::enable_shared_from_this<Shard> {
   // --- the loop's own thread ---
   bool stopped() const { return stopped_; }
   void StartTicking();
+  // Serves the poller's socket events until shutdown.
+  void WatchSockets();
   void Register(uint64_t handle, std::shared_ptr<Client> client);
-  // Drops the client from the map; it is kept alive until the end of the turn.
+  // Drops the client from the map; it is kept alive until the end of the turn (so a socket event
+  // batch may still hold it: EndTurn runs only after the whole batch).
   void Remove(uint64_t handle);
   // Queue `client` for one Flush() at the end of this turn.
   void MarkDirty(Client* client);
@@ -106,6 +112,7 @@ class Shard : public std::enable_shared_from_this<Shard> {
   void Push(InboxEvent event);
   void DrainInbox();
   void Tick();
+  void DispatchSocketEvents();
   Client* Find(uint64_t handle);
 
   const size_t index_;
@@ -114,6 +121,8 @@ class Shard : public std::enable_shared_from_this<Shard> {
   std::shared_ptr<BrokerLink> link_;
   std::shared_ptr<const GatewaySettings> settings_;
   ShardCounters counters_;
+  // Declared before the clients: they leave it when destroyed, so it must outlive them.
+  SocketPoller poller_;
 
   std::mutex inbox_mutex_;
   std::vector<InboxEvent> inbox_;

@@ -101,15 +101,23 @@ std::string AcceptKey(std::string_view client_key) {
 bool FrameParser::Fail(uint16_t code, const char* reason) {
   error_code_ = code;
   error_reason_ = reason;
-  std::string().swap(pending_);
-  std::string().swap(message_);
+  partial_.reset();
   in_message_ = false;
   return false;
 }
 
+FrameParser::Partial& FrameParser::partial() {
+  if (!partial_) partial_ = std::make_unique<Partial>();
+  return *partial_;
+}
+
+void FrameParser::ReleaseIfIdle() {
+  if (partial_ && partial_->pending.empty() && !in_message_) partial_.reset();
+}
+
 bool FrameParser::Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events) {
   if (failed()) return false;
-  if (pending_.empty()) {
+  if (!partial_ || partial_->pending.empty()) {
     // Common case: parse straight from the caller's buffer; keep only an incomplete tail.
     size_t offset = 0;
     while (offset < size) {
@@ -118,22 +126,25 @@ bool FrameParser::Feed(const uint8_t* data, size_t size, std::vector<ClientEvent
       if (used == 0) break;
       offset += used;
     }
-    if (offset < size) pending_.assign(reinterpret_cast<const char*>(data + offset), size - offset);
+    if (offset < size) partial().pending.assign(reinterpret_cast<const char*>(data + offset), size - offset);
+    ReleaseIfIdle();
     return true;
   }
-  pending_.append(reinterpret_cast<const char*>(data), size);
+  std::string& pending = partial_->pending;
+  pending.append(reinterpret_cast<const char*>(data), size);
   size_t offset = 0;
-  while (offset < pending_.size()) {
-    size_t used = ParseFrame(reinterpret_cast<const uint8_t*>(pending_.data()) + offset,
-                             pending_.size() - offset, events);
+  while (offset < pending.size()) {
+    size_t used = ParseFrame(reinterpret_cast<const uint8_t*>(pending.data()) + offset,
+                             pending.size() - offset, events);
     if (failed()) return false;
     if (used == 0) break;
     offset += used;
   }
-  if (offset == pending_.size()) {
-    std::string().swap(pending_);  // idle again: hold no memory
+  if (offset == pending.size()) {
+    std::string().swap(pending);
+    ReleaseIfIdle();  // idle again: hold no memory
   } else {
-    pending_.erase(0, offset);
+    pending.erase(0, offset);
   }
   return true;
 }
@@ -165,7 +176,7 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
     header = 10;
   }
   // Check the limit before waiting for the bytes, so an oversized frame is refused at once.
-  const uint64_t message_so_far = (opcode == kContinuation) ? message_.size() : 0;
+  const uint64_t message_so_far = (opcode == kContinuation && partial_) ? partial_->message.size() : 0;
   if (!control && length + message_so_far > max_message_bytes_)
     return Fail(kMessageTooBig, "message too big"), 0;
   if (opcode == kContinuation && !in_message_) return Fail(kProtocolError, "unexpected continuation"), 0;
@@ -205,15 +216,16 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
       return used;
     }
     in_message_ = true;
-    message_ = std::move(unmasked);
+    partial().message = std::move(unmasked);
     return used;
   }
-  message_.append(unmasked);
+  std::string& message = partial().message;
+  message.append(unmasked);
   if (fin) {
     events->push_back(ClientEvent{message_opcode_ == kText ? ClientEvent::kText : ClientEvent::kBinary,
-                                  std::move(message_), 0});
-    std::string().swap(message_);
-    in_message_ = false;
+                                  std::move(message), 0});
+    std::string().swap(message);
+    in_message_ = false;  // Feed releases the buffers once the pending bytes are consumed too
   }
   return used;
 }

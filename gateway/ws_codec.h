@@ -3,8 +3,10 @@
 // whatever bytes the socket produced. No sockets here, so it is unit-tested on byte strings.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,32 +69,40 @@ struct ClientEvent {
 
 // Parses client frames: checks masking, reserved bits, opcodes, control-frame rules,
 // fragmentation and the message size limit. After an error it refuses further input; the
-// caller closes with error_code().
+// caller closes with error_code(). One lives in every idle WebSocket session, so the buffers
+// for a partial frame or fragmented message are allocated only while one is in progress.
 class FrameParser {
  public:
-  explicit FrameParser(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+  explicit FrameParser(size_t max_message_bytes)
+      : max_message_bytes_(static_cast<uint32_t>(std::min<size_t>(max_message_bytes, UINT32_MAX))) {}
 
   // Consumes `size` bytes, appending complete events. Returns false once the stream is invalid.
   bool Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
 
   bool failed() const { return error_code_ != 0; }
   uint16_t error_code() const { return error_code_; }
-  const std::string& error_reason() const { return error_reason_; }
+  const char* error_reason() const { return error_reason_; }
   // True while a partial frame or fragmented message is buffered (the parser holds memory).
-  bool holds_partial() const { return !pending_.empty() || in_message_; }
+  bool holds_partial() const { return partial_ != nullptr; }
 
  private:
-  // Parses one frame from pending_ at `offset`; returns bytes used, 0 if incomplete.
+  struct Partial {
+    std::string pending;  // unconsumed bytes of an incomplete frame
+    std::string message;  // fragments of a message in progress
+  };
+  // Parses one frame from `data`; returns bytes used, 0 if incomplete.
   size_t ParseFrame(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
   bool Fail(uint16_t code, const char* reason);
+  Partial& partial();
+  // Frees the buffers once neither a frame nor a message is in progress.
+  void ReleaseIfIdle();
 
-  size_t max_message_bytes_;
-  std::string pending_;    // unconsumed bytes of an incomplete frame (empty when idle)
-  std::string message_;    // fragments of a message in progress
-  bool in_message_ = false;
-  Opcode message_opcode_ = kText;
+  std::unique_ptr<Partial> partial_;  // null when idle
+  const char* error_reason_ = "";     // a string literal
+  uint32_t max_message_bytes_;        // 32 bits: fits beside the small fields (4 GB is plenty)
   uint16_t error_code_ = 0;
-  std::string error_reason_;
+  Opcode message_opcode_ = kText;
+  bool in_message_ = false;
 };
 
 }  // namespace ws

@@ -1,9 +1,12 @@
 #include "gateway/ws_session.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "common/log.h"
 #include "gateway/broker_link.h"
@@ -11,28 +14,40 @@
 
 namespace channelstream {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
 namespace {
 constexpr size_t kMaxIov = 64;
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 constexpr auto kAttachTimeout = std::chrono::seconds(10);
+// Reads per readiness event before yielding to other sockets (the rest is reported again).
+constexpr int kMaxReadsPerEvent = 16;
 }  // namespace
 
-WsSession::WsSession(std::shared_ptr<Shard> shard, tcp::socket socket, uint64_t handle)
-    : shard_(std::move(shard)),
-      socket_(std::move(socket)),
-      handle_(handle),
-      parser_(shard_->settings().max_client_message_bytes) {}
+void WsSession::Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
+                     std::string_view leftover, const std::string& conn_id) {
+  auto session = std::make_shared<WsSession>(shard, fd, handle);
+  WsSession* raw = session.get();
+  shard.Register(handle, std::move(session));
+  raw->Start(std::move(handshake_response), leftover, conn_id);
+}
 
-void WsSession::Start(std::string handshake_response, std::string_view leftover,
-                      const std::string& conn_id) {
-  boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  started_ = last_activity_ = std::chrono::steady_clock::now();
-  shard_->Register(handle_, shared_from_this());
+WsSession::WsSession(Shard& shard, int fd, uint64_t handle)
+    : fd_(fd), shard_(&shard), handle_(handle), parser_(shard.settings().max_client_message_bytes) {}
+
+WsSession::~WsSession() { CloseSocket(); }
+
+void WsSession::Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id) {
+  int non_blocking = 1;
+  if (::ioctl(fd_, FIONBIO, &non_blocking) != 0 || !shard_->poller().Add(fd_, this)) {
+    LOG_WARNING("cannot watch an upgraded WebSocket: ", std::strerror(errno));
+    CloseSocket();
+  }
+  last_activity_ = std::chrono::steady_clock::now();
+  deadline_ = last_activity_ + kAttachTimeout;
   Bump(shard_->counters().websockets);
+  if (fd_ < 0) {
+    FinalClose();
+    return;
+  }
   Enqueue(MakeRawFrame(std::move(handshake_response)));
   if (!leftover.empty()) {
     std::vector<ws::ClientEvent> events;
@@ -56,7 +71,6 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
     }
   }
   if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
-  if (state_ != State::kClosed) WaitReadable();
 }
 
 void WsSession::OnAttachResult(const v1::AttachResult& result) {
@@ -69,7 +83,7 @@ void WsSession::OnAttachResult(const v1::AttachResult& result) {
   state_ = State::kOpen;
   const SteadyTime now = std::chrono::steady_clock::now();
   const GatewaySettings& settings = shard_->settings();
-  next_heartbeat_ = now + SteadySeconds(settings.heartbeat_interval);
+  deadline_ = now + SteadySeconds(settings.heartbeat_interval);  // the first heartbeat
   next_ping_ = now + SteadySeconds(settings.ws_ping_interval);
   if (result.catchup_json_size() > 0) {
     std::vector<std::string_view> parts(result.catchup_json().begin(), result.catchup_json().end());
@@ -99,17 +113,20 @@ void WsSession::OnStreamLost(bool shutting_down) {
 
 void WsSession::OnTick(SteadyTime now) {
   const GatewaySettings& settings = shard_->settings();
+  // A drained queue keeps its vector between turns (busy clients reuse it); an idle one gives it
+  // back here, so idle sessions hold no heap memory of their own.
+  if (queue_.empty() && queue_.capacity() > 0) std::vector<FramePtr>().swap(queue_);
   switch (state_) {
     case State::kAttaching:
-      if (now - started_ > kAttachTimeout) BeginClose(ws::kInternalError, "broker did not answer");
+      if (now > deadline_) BeginClose(ws::kInternalError, "broker did not answer");
       break;
     case State::kOpen:
       if (settings.client_timeout > 0 && now - last_activity_ > SteadySeconds(settings.client_timeout)) {
         BeginClose(ws::kGoingAway, "client timeout");
         break;
       }
-      if (settings.heartbeat_interval > 0 && now >= next_heartbeat_) {
-        next_heartbeat_ = now + SteadySeconds(settings.heartbeat_interval);
+      if (settings.heartbeat_interval > 0 && now >= deadline_) {
+        deadline_ = now + SteadySeconds(settings.heartbeat_interval);
         if (head_ == queue_.size()) Enqueue(settings.heartbeat_frame);
       }
       if (settings.ws_ping_interval > 0 && now >= next_ping_) {
@@ -118,7 +135,7 @@ void WsSession::OnTick(SteadyTime now) {
       }
       break;
     case State::kClosing:
-      if (now > close_deadline_) FinalClose();
+      if (now > deadline_) FinalClose();
       break;
     case State::kClosed:
       break;
@@ -146,7 +163,7 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   Detach();
   state_ = State::kClosing;
-  close_deadline_ = std::chrono::steady_clock::now() + kCloseGrace;
+  deadline_ = std::chrono::steady_clock::now() + kCloseGrace;
   // Keep only a frame already partly on the wire; drop everything not started.
   const bool keep_head = head_ < queue_.size() && (head_offset_ > 0 || !handshake_written_);
   const size_t keep = keep_head ? head_ + 1 : head_;
@@ -162,11 +179,17 @@ void WsSession::FinalClose() {
   if (state_ == State::kClosed) return;
   Detach();
   state_ = State::kClosed;
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  CloseSocket();
   ReleaseQueue();
   Bump(shard_->counters().websockets, -1);
   shard_->Remove(handle_);  // last: may drop the map's reference (kept alive until end of turn)
+}
+
+void WsSession::CloseSocket() {
+  if (fd_ < 0) return;
+  shard_->poller().Remove(fd_);  // before close: no event may name this session afterwards
+  ::close(fd_);
+  fd_ = -1;
 }
 
 void WsSession::Detach() {
@@ -179,33 +202,35 @@ void WsSession::Detach() {
 
 void WsSession::ReleaseQueue() {
   std::vector<FramePtr>().swap(queue_);
-  head_ = head_offset_ = queued_bytes_ = 0;
+  head_ = queued_bytes_ = 0;
+  head_offset_ = 0;
 }
 
-void WsSession::WaitReadable() {
-  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
-    if (self->state_ == State::kClosed) return;
-    if (ec) {
-      self->FinalClose();
-    } else {
-      self->OnReadable();
-    }
-    self->shard_->EndTurn();
-  });
+void WsSession::OnPollEvent(uint32_t events) {
+  // Closed earlier in this batch: still alive (retired at the end of the turn), nothing to do.
+  if (state_ == State::kClosed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    OnReadable();  // a hang-up or error shows up as recv() returning 0 or failing
+    if (state_ == State::kClosed) return;
+  }
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && waiting_writable_) {
+    waiting_writable_ = false;
+    WriteNow();
+  }
 }
 
 void WsSession::OnReadable() {
   uint8_t* buffer = shard_->read_buffer();
   std::vector<ws::ClientEvent> events;
-  for (int round = 0; round < 4; ++round) {
-    ssize_t n = ::recv(socket_.native_handle(), buffer, Shard::kReadBufferBytes, 0);
+  for (int round = 0; round < kMaxReadsPerEvent; ++round) {
+    ssize_t n = ::recv(fd_, buffer, Shard::kReadBufferBytes, 0);
     if (n == 0) {
       FinalClose();  // the client closed its side
       return;
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // drained: the next edge will come
       FinalClose();
       return;
     }
@@ -219,9 +244,11 @@ void WsSession::OnReadable() {
       events.clear();
       if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
     }
-    if (static_cast<size_t>(n) < Shard::kReadBufferBytes) break;
+    // A short read of a stream socket means it is drained (epoll(7)): spare the EAGAIN call.
+    if (static_cast<size_t>(n) < Shard::kReadBufferBytes) return;
   }
-  WaitReadable();
+  // Not drained yet and no new edge will come for these bytes: have them reported again.
+  shard_->poller().Rearm(fd_, this);
 }
 
 void WsSession::HandleClientEvent(ws::ClientEvent& event) {
@@ -253,7 +280,6 @@ void WsSession::HandleClientEvent(ws::ClientEvent& event) {
 
 void WsSession::WriteNow() {
   if (state_ == State::kClosed || waiting_writable_) return;
-  const int fd = socket_.native_handle();
   while (head_ < queue_.size()) {
     iovec iov[kMaxIov];
     size_t count = 0;
@@ -266,11 +292,11 @@ void WsSession::WriteNow() {
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = count;
-    ssize_t written = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    ssize_t written = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
     if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        WaitWritable();
+        waiting_writable_ = true;  // registered for EPOLLOUT edges from the start
         return;
       }
       FinalClose();
@@ -287,14 +313,15 @@ void WsSession::WriteNow() {
         handshake_written_ = true;
         head_offset_ = 0;
       } else {
-        head_offset_ += left;
+        head_offset_ += static_cast<uint32_t>(left);
         left = 0;
       }
     }
   }
   // Drained: keep a small vector for the next burst, give back a large one.
   queue_.clear();
-  head_ = head_offset_ = 0;
+  head_ = 0;
+  head_offset_ = 0;
   if (queue_.capacity() > 16) std::vector<FramePtr>().swap(queue_);
   if (state_ == State::kClosing && !send_side_shut_) {
     if (close_when_sent_) {
@@ -302,23 +329,8 @@ void WsSession::WriteNow() {
       return;
     }
     send_side_shut_ = true;
-    boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    ::shutdown(fd_, SHUT_WR);
   }
-}
-
-void WsSession::WaitWritable() {
-  waiting_writable_ = true;
-  socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](const boost::system::error_code& ec) {
-    self->waiting_writable_ = false;
-    if (self->state_ == State::kClosed) return;
-    if (ec) {
-      self->FinalClose();
-    } else {
-      self->WriteNow();
-    }
-    self->shard_->EndTurn();
-  });
 }
 
 }  // namespace channelstream

@@ -1,10 +1,9 @@
 // One WebSocket client after the HTTP upgrade. Beast parsed the upgrade request; from then on
-// the session writes pre-built frames straight to the socket and parses client frames with the
-// sans-I/O codec. Idle sessions hold no buffers: reads wait for readiness and use the loop's
-// shared read buffer; the write queue is a vector of shared frame pointers released when drained.
+// the session owns the plain socket fd, writes pre-built frames straight to it and parses client
+// frames with the sans-I/O codec. Idle sessions hold no buffers and no pending operation: the
+// fd sits in the shard's edge-triggered epoll set (SocketPoller), reads use the loop's shared
+// read buffer, and the write queue is a vector of shared frame pointers released when drained.
 #pragma once
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include <memory>
 #include <string>
@@ -12,17 +11,25 @@
 #include <vector>
 
 #include "gateway/shard.h"
+#include "gateway/socket_poller.h"
 #include "gateway/ws_codec.h"
 
 namespace channelstream {
 
-class WsSession : public Client, public std::enable_shared_from_this<WsSession> {
+class WsSession : public PollTarget, public Client {
  public:
-  WsSession(std::shared_ptr<Shard> shard, boost::asio::ip::tcp::socket socket, uint64_t handle);
+  // On the shard's loop: takes ownership of the upgraded connection `fd`, registers the session
+  // with the shard, queues the 101 answer, feeds bytes read past the request and attaches
+  // `conn_id` (an empty conn_id is unknown: the socket is closed at once).
+  static void Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
+                   std::string_view leftover, const std::string& conn_id);
 
-  // On the shard's loop: queues the 101 answer, feeds bytes read past the request, registers
-  // and attaches `conn_id` (an empty conn_id is unknown: the socket is closed at once).
-  void Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id);
+  // Use Open(). The shard owns the session (its client map, then its retired list until the end
+  // of the turn), so the raw shard pointer stays valid for the session's whole life.
+  WsSession(Shard& shard, int fd, uint64_t handle);
+  ~WsSession() override;
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
 
   void OnAttachResult(const v1::AttachResult& result) override;
   void OnFrame(const FramePtr& frame) override;
@@ -30,49 +37,54 @@ class WsSession : public Client, public std::enable_shared_from_this<WsSession> 
   void OnStreamLost(bool shutting_down) override;
   void OnTick(SteadyTime now) override;
   void Flush() override { WriteNow(); }
+  void OnPollEvent(uint32_t events) override;
 
  private:
   enum class State : uint8_t { kAttaching, kOpen, kClosing, kClosed };
 
+  void Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id);
   // Queues a frame for the end-of-turn write; over the queue limit the client is closed.
   void Enqueue(const FramePtr& frame);
   // Sends a close frame after what is already being written; new frames are dropped. Then the
   // send side is shut and the socket closed at the client's EOF or after a grace period.
   void BeginClose(uint16_t code, std::string_view reason);
   void FinalClose();
+  // Leaves the epoll set and closes the fd (once; the fd becomes -1).
+  void CloseSocket();
   void Detach();
 
-  void WaitReadable();
+  // Edge-triggered: reads until EAGAIN (or a bound, then asks the poller to report it again).
   void OnReadable();
   void HandleClientEvent(ws::ClientEvent& event);
 
   // Gather-writes everything queued (sendmsg, up to 64 frames per call) until drained or the
-  // socket would block; then waits for writability once.
+  // socket would block; then the next EPOLLOUT edge resumes it.
   void WriteNow();
-  void WaitWritable();
   void ReleaseQueue();
 
-  std::shared_ptr<Shard> shard_;
-  boost::asio::ip::tcp::socket socket_;
+  // Small fields first: they fill Client's tail padding (Itanium ABI).
+  State state_ = State::kAttaching;
+  bool attached_ = false;           // the broker routes to handle_ (Detach due on close)
+  bool waiting_writable_ = false;   // a write hit EAGAIN: resume on EPOLLOUT
+  bool close_when_sent_ = false;    // both close frames exchanged: close TCP once ours is out
+  bool send_side_shut_ = false;
+  bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
+  int fd_;                          // -1 once closed
+  uint32_t head_offset_ = 0;        // bytes of queue_[head_] already written (frames come from protobuf messages: < 2 GB)
+
+  Shard* shard_;
   const uint64_t handle_;
   ws::FrameParser parser_;
 
   std::vector<FramePtr> queue_;  // queue_[head_..] not yet fully written
   size_t head_ = 0;
-  size_t head_offset_ = 0;       // bytes of queue_[head_] already written
   size_t queued_bytes_ = 0;
 
-  SteadyTime started_;
   SteadyTime last_activity_;
-  SteadyTime next_heartbeat_;
-  SteadyTime next_ping_;
-  SteadyTime close_deadline_;
-  State state_ = State::kAttaching;
-  bool attached_ = false;          // the broker routes to handle_ (Detach due on close)
-  bool waiting_writable_ = false;
-  bool close_when_sent_ = false;   // both close frames exchanged: close TCP once ours is out
-  bool send_side_shut_ = false;
-  bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
+  // What the current state waits for: kAttaching the broker's answer (timeout), kOpen the next
+  // heartbeat, kClosing the end of the grace period.
+  SteadyTime deadline_;
+  SteadyTime next_ping_;  // kOpen only
 };
 
 }  // namespace channelstream

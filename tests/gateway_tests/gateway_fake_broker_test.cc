@@ -129,6 +129,23 @@ TEST_F(GatewayFakeBrokerTest, HeartbeatsAndClientTimeout) {
   EXPECT_TRUE(broker_.WaitAttached(kConn, 1));  // the timed-out socket was detached
 }
 
+TEST_F(GatewayFakeBrokerTest, ClientBurstIsReadToTheEnd) {
+  // Sockets are edge-triggered: a burst far larger than one read must still be read to its
+  // last frame (a reader that stops before EAGAIN stalls once the client stops sending). 600 KB of allowed messages, then one over max_client_message_bytes (65536):
+  // only a gateway that kept up with every byte sees the oversized header and closes 1009.
+  broker_.AddConnection(kConn);
+  TestGateway& gateway = StartGateway({{"heartbeat_interval", "100"}, {"ws_ping_interval", "100"}});
+  auto client = OpenWs(gateway.port(), kConn);
+  ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
+  const std::string allowed(60000, 'a');
+  for (int i = 0; i < 10; ++i) client->SendText(allowed);
+  EXPECT_FALSE(client->Read(0.2).has_value());
+  EXPECT_FALSE(client->closed());
+  client->SendText(std::string(70000, 'b'));
+  EXPECT_TRUE(client->WaitClosed(5));
+  EXPECT_EQ(client->close_code(), 1009);
+}
+
 TEST_F(GatewayFakeBrokerTest, KickClosesTheClient) {
   broker_.AddConnection(kConn);
   TestGateway& gateway = StartGateway();
