@@ -210,7 +210,8 @@ void WsSession::OnPollEvent(uint32_t events) {
   // Closed earlier in this batch: still alive (retired at the end of the turn), nothing to do.
   if (state_ == State::kClosed) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    OnReadable();  // a hang-up or error shows up as recv() returning 0 or failing
+    // A hang-up or error shows up as recv() returning 0 or failing.
+    OnReadable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     if (state_ == State::kClosed) return;
   }
   if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && waiting_writable_) {
@@ -219,7 +220,7 @@ void WsSession::OnPollEvent(uint32_t events) {
   }
 }
 
-void WsSession::OnReadable() {
+void WsSession::OnReadable(bool peer_closed) {
   uint8_t* buffer = shard_->read_buffer();
   std::vector<ws::ClientEvent> events;
   for (int round = 0; round < kMaxReadsPerEvent; ++round) {
@@ -244,8 +245,9 @@ void WsSession::OnReadable() {
       events.clear();
       if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
     }
-    // A short read of a stream socket means it is drained (epoll(7)): spare the EAGAIN call.
-    if (static_cast<size_t>(n) < Shard::kReadBufferBytes) return;
+    // A short read of a stream socket means it is drained (epoll(7)): spare the EAGAIN call,
+    // unless the client also closed: then read on to see the end of stream now.
+    if (!peer_closed && static_cast<size_t>(n) < Shard::kReadBufferBytes) return;
   }
   // Not drained yet and no new edge will come for these bytes: have them reported again.
   shard_->poller().Rearm(fd_, this);

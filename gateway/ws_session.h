@@ -54,7 +54,9 @@ class WsSession : public PollTarget, public Client {
   void Detach();
 
   // Edge-triggered: reads until EAGAIN (or a bound, then asks the poller to report it again).
-  void OnReadable();
+  // Reads what the client sent. `peer_closed` (EPOLLRDHUP/HUP): read on to the end of stream,
+  // which no later edge would report.
+  void OnReadable(bool peer_closed);
   void HandleClientEvent(ws::ClientEvent& event);
 
   // Gather-writes everything queued (sendmsg, up to 64 frames per call) until drained or the

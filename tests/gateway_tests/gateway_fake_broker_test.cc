@@ -5,6 +5,9 @@
 #include <atomic>
 #include <thread>
 
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "common/config.h"
@@ -144,6 +147,28 @@ TEST_F(GatewayFakeBrokerTest, ClientBurstIsReadToTheEnd) {
   client->SendText(std::string(70000, 'b'));
   EXPECT_TRUE(client->WaitClosed(5));
   EXPECT_EQ(client->close_code(), 1009);
+}
+
+TEST_F(GatewayFakeBrokerTest, ClientThatSendsAndHangsUpIsClosedAtOnce) {
+  // The last message and the FIN arrive in one edge-triggered event: the gateway must read on to
+  // the end of stream then (no later edge reports it), not wait for client_timeout.
+  broker_.AddConnection(kConn);
+  TestGateway& gateway = StartGateway({{"client_timeout", "60"}, {"heartbeat_interval", "100"}});
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket raw(io);
+  raw.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(gateway.port())});
+  const std::string upgrade = std::string("GET /ws?conn_id=") + kConn +
+                              " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(raw, boost::asio::buffer(upgrade));
+  std::string answer;
+  boost::asio::read_until(raw, boost::asio::dynamic_buffer(answer), "\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 101", 0), 0u) << answer;
+  ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
+  const unsigned char text_frame[] = {0x81, 0x82, 0, 0, 0, 0, 'h', 'i'};  // masked "hi", zero key
+  boost::asio::write(raw, boost::asio::buffer(text_frame, sizeof text_frame));
+  raw.close();
+  EXPECT_TRUE(broker_.WaitAttached(kConn, 0, 2));
 }
 
 TEST_F(GatewayFakeBrokerTest, KickClosesTheClient) {
