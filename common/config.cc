@@ -22,8 +22,9 @@ absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
         return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must be an integer, got '", value, "'"));
       if (parsed < 0)
         return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must not be negative, got '", value, "'"));
-      if (std::string(key.name) == "port" && parsed > 65535)
-        return absl::InvalidArgumentError(absl::StrCat("'port' must be 0-65535, got '", value, "'"));
+      if (static_cast<double>(parsed) > key.max_value)
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", key.name, "' must be 0-", key.max_value, ", got '", value, "'"));
       return absl::OkStatus();
     }
     case KeyType::kDouble: {
@@ -31,9 +32,9 @@ absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
       if (!absl::SimpleAtod(value, &parsed) || parsed < 0 || parsed != parsed)
         return absl::InvalidArgumentError(
             absl::StrCat("'", key.name, "' must be a non-negative number, got '", value, "'"));
-      // A coalescing window is a latency added to every delivery: more than a second is a typo.
-      if (std::string(key.name) == "write_delay" && parsed > 1)
-        return absl::InvalidArgumentError(absl::StrCat("'write_delay' must be 0-1 seconds, got '", value, "'"));
+      if (parsed > key.max_value)  // every number-typed key is in seconds
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", key.name, "' must be 0-", key.max_value, " seconds, got '", value, "'"));
       return absl::OkStatus();
     }
     case KeyType::kBool:

@@ -2,6 +2,7 @@
 // variables and --KEY VALUE command-line overrides, checked against one table of known keys.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct ConfigKey {
   const char* default_value;
   const char* help;  // one line, written into the generated ini as a comment
   const char* used_by;  // "all", "broker", "gateway", "rest_adapter", or a comma list
+  // Inclusive upper bound for kInt / kDouble keys (all of them are at least 0).
+  double max_value = std::numeric_limits<double>::infinity();
 };
 
 // Every key any binary understands, in the order make_config writes them.

@@ -8,7 +8,7 @@ const std::vector<ConfigKey>& AllConfigKeys() {
   static const std::vector<ConfigKey> keys = {
       // --- Channelstream 0.7.1 keys -------------------------------------------------------
       {"host", KeyType::kString, "127.0.0.1", "address the HTTP server binds (0.7.1 bound 0.0.0.0)", "all"},
-      {"port", KeyType::kInt, "8000", "HTTP port (REST API, /ws, /listen, admin)", "all"},
+      {"port", KeyType::kInt, "8000", "HTTP port (REST API, /ws, /listen, admin)", "all", 65535},
       {"secret", KeyType::kString, "secret", "HMAC secret of the signed server API", "rest_adapter"},
       {"admin_user", KeyType::kString, "admin", "admin panel user name", "rest_adapter"},
       {"admin_secret", KeyType::kString, "admin_secret", "admin panel password", "rest_adapter"},
@@ -46,7 +46,8 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"ws_ping_interval", KeyType::kDouble, "20", "seconds between WebSocket protocol pings", "gateway"},
       {"client_timeout", KeyType::kDouble, "60", "close a WebSocket that sent nothing (text or pong) for this long", "gateway"},
       {"long_poll_gather", KeyType::kDouble, "0.25", "long poll: seconds to gather more messages after the first", "gateway"},
-      {"write_delay", KeyType::kDouble, "0.01", "seconds deliveries wait so that several leave in one merged frame and one write per client (0: at the end of the current loop turn, lowest latency)", "gateway"},
+      {"write_delay", KeyType::kDouble, "0.01", "seconds deliveries wait so that several leave in one merged frame and one write per client (0: at the end of the current loop turn, lowest latency)", "gateway",
+       1},  // a coalescing window is latency added to every delivery: more than a second is a typo
       {"max_queue_bytes", KeyType::kInt, "4194304", "bytes queued for one slow client before it is closed", "gateway"},
       {"max_queue_messages", KeyType::kInt, "10000", "frames queued for one slow client before it is closed", "gateway"},
       {"max_client_message_bytes", KeyType::kInt, "65536", "largest frame accepted from a WebSocket client", "gateway"},

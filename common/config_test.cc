@@ -36,12 +36,15 @@ TEST(ConfigTest, UnknownKeyAndBadValuesAreNamed) {
   EXPECT_NE(status.message().find("t.ini:2: unknown key 'prot'"), std::string::npos);
   status = config.Set("port", "eighty", "--port");
   EXPECT_NE(status.message().find("'port' must be an integer"), std::string::npos);
-  EXPECT_FALSE(config.Set("port", "70000", "--port").ok());
+  status = config.Set("port", "70000", "--port");
+  EXPECT_NE(status.message().find("'port' must be 0-65535, got '70000'"), std::string::npos);
+  EXPECT_TRUE(config.Set("port", "65535", "--port").ok());
   EXPECT_FALSE(config.Set("validate_requests", "maybe", "x").ok());
   EXPECT_FALSE(config.Set("log_level", "LOUD", "x").ok());
   status = config.Set("write_delay", "5", "--write_delay");
   EXPECT_NE(status.message().find("'write_delay' must be 0-1 seconds"), std::string::npos);
   EXPECT_TRUE(config.Set("write_delay", "0", "x").ok());
+  EXPECT_TRUE(config.Set("write_delay", "1", "x").ok());
   EXPECT_FALSE(config.Set("heartbeat_interval", "-1", "x").ok());
   EXPECT_FALSE(config.LoadIniText("port = 1\n", "nosection.ini").ok());
 }
