@@ -28,16 +28,12 @@ class SmallNameMap {
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 
-  iterator find(std::string_view name) {
-    iterator it = LowerBound(name);
-    return it != entries_.end() && it->first == name ? it : entries_.end();
-  }
-  size_t count(std::string_view name) const {
-    return const_cast<SmallNameMap*>(this)->find(name) != entries_.end() ? 1 : 0;
-  }
+  iterator find(std::string_view name) { return Find(entries_, name); }
+  const_iterator find(std::string_view name) const { return Find(entries_, name); }
+  size_t count(std::string_view name) const { return find(name) != entries_.end() ? 1 : 0; }
   // Inserts (name, value) unless `name` is present; like std::map::try_emplace.
   std::pair<iterator, bool> try_emplace(const std::string& name, Value value) {
-    iterator it = LowerBound(name);
+    iterator it = LowerBound(entries_, name);
     if (it != entries_.end() && it->first == name) return {it, false};
     return {entries_.insert(it, Entry(name, std::move(value))), true};
   }
@@ -49,9 +45,16 @@ class SmallNameMap {
   }
 
  private:
-  iterator LowerBound(std::string_view name) {
-    return std::lower_bound(entries_.begin(), entries_.end(), name,
+  // One implementation for the const and mutable lookups.
+  template <typename Entries>
+  static auto LowerBound(Entries& entries, std::string_view name) {
+    return std::lower_bound(entries.begin(), entries.end(), name,
                             [](const Entry& entry, std::string_view key) { return entry.first < key; });
+  }
+  template <typename Entries>
+  static auto Find(Entries& entries, std::string_view name) {
+    auto it = LowerBound(entries, name);
+    return it != entries.end() && it->first == name ? it : entries.end();
   }
 
   Storage entries_;
