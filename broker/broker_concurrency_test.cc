@@ -25,11 +25,13 @@ TEST(BrokerConcurrencyTest, HandlersGatewaysAndGcRunInParallel) {
   ASSERT_NE(gateway, 0u);
   std::atomic<int64_t> attach_results{0}, delivered_handles{0};
   std::thread consumer([&] {
-    GatewayItem item;
-    while (session->Pop(&item)) {
-      v1::GatewayDown down = ToGatewayDown(item);
-      if (down.has_attach_result()) ++attach_results;
-      if (down.has_delivery()) delivered_handles += down.delivery().handles_size();
+    std::vector<GatewayItem> items;
+    while (session->PopAll(&items, 256)) {
+      for (const GatewayItem& item : items) {
+        v1::GatewayDown down = ToGatewayDown(item);
+        if (down.has_attach_result()) ++attach_results;
+        if (down.has_delivery()) delivered_handles += down.delivery().handles_size();
+      }
     }
   });
 

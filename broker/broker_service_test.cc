@@ -302,8 +302,8 @@ TEST(GatewaySessionTest, OverflowClosesTheSession) {
   EXPECT_FALSE(session.Push(item)) << "the third item overflows";
   EXPECT_TRUE(session.overflowed());
   EXPECT_TRUE(session.Push(item)) << "reported once";
-  GatewayItem popped;
-  EXPECT_FALSE(session.Pop(&popped));
+  std::vector<GatewayItem> popped;
+  EXPECT_FALSE(session.PopAll(&popped, 1));
 }
 
 TEST(GatewaySessionTest, PopsInOrderAndBuildsWireMessages) {
@@ -321,18 +321,21 @@ TEST(GatewaySessionTest, PopsInOrderAndBuildsWireMessages) {
   kick.kind = Outbound::Kind::kKick;
   kick.handles = {3};
   session.Push(kick);
-  GatewayItem item;
-  ASSERT_TRUE(session.Pop(&item));
-  EXPECT_EQ(ToGatewayDown(item).attach_result().handle(), 4u);
-  ASSERT_TRUE(session.Pop(&item));
-  v1::GatewayDown down = ToGatewayDown(item);
+  std::vector<GatewayItem> items;
+  ASSERT_TRUE(session.PopAll(&items, 1));
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(ToGatewayDown(items[0]).attach_result().handle(), 4u);
+  ASSERT_TRUE(session.PopAll(&items, 1));
+  ASSERT_EQ(items.size(), 1u);
+  v1::GatewayDown down = ToGatewayDown(items[0]);
   EXPECT_EQ(down.delivery().payload_json(), "{\"a\":1}");
   EXPECT_EQ(down.delivery().handles_size(), 2);
   EXPECT_EQ(down.delivery().seq(), 7u);
-  ASSERT_TRUE(session.Pop(&item));
-  EXPECT_EQ(ToGatewayDown(item).kick().handle(), 3u);
+  ASSERT_TRUE(session.PopAll(&items, 1));
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(ToGatewayDown(items[0]).kick().handle(), 3u);
   session.Close();
-  EXPECT_FALSE(session.Pop(&item));
+  EXPECT_FALSE(session.PopAll(&items, 1));
 }
 
 TEST(GatewaySessionTest, PopAllMergesConsecutiveDeliveriesIntoBatches) {

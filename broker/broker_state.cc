@@ -3,6 +3,7 @@
 #include "broker/broker_state.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"

@@ -18,15 +18,6 @@ bool GatewaySession::Push(GatewayItem item) {
   return !just_overflowed;
 }
 
-bool GatewaySession::Pop(GatewayItem* item) {
-  std::unique_lock<std::mutex> lock(mu_);
-  ready_.wait(lock, [&] { return closed_ || !queue_.empty(); });
-  if (closed_) return false;
-  *item = std::move(queue_.front());
-  queue_.pop_front();
-  return true;
-}
-
 bool GatewaySession::PopAll(std::vector<GatewayItem>* items, size_t max) {
   items->clear();
   std::unique_lock<std::mutex> lock(mu_);

@@ -24,9 +24,8 @@ class GatewaySession {
   // False only when this push overflowed the queue (the session closes itself then); items
   // pushed to a closed session are dropped.
   bool Push(GatewayItem item);
-  // Blocks until an item is available (true) or the session is closed and drained (false).
-  bool Pop(GatewayItem* item);
-  // Blocks like Pop, then moves out everything queued (at most `max` items).
+  // Blocks until an item is available, then moves out everything queued (at most `max` items):
+  // true; false once the session is closed (what was still queued is dropped).
   bool PopAll(std::vector<GatewayItem>* items, size_t max);
   // Wakes the writer; items still queued are dropped.
   void Close();

@@ -5,11 +5,8 @@
 #include <cstdint>
 #include <deque>
 #include <list>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -24,9 +21,8 @@
 
 namespace channelstream {
 
-// Per-record sets and maps keyed by names or ids: B-trees pack many entries per node, where a
-// std::set spends a ~48-byte tree node per entry on every connection, user and channel.
-using NameSet = absl::btree_set<std::string>;
+// Per-record maps and sets keyed by names or ids: B-trees pack many entries per node, where a
+// std::map spends a ~48-byte tree node per entry on every connection, user and channel.
 template <typename Value>
 using NameMap = absl::btree_map<std::string, Value>;
 // Connection ids in binary form: 16 bytes per entry instead of a string and its heap copy.
