@@ -53,9 +53,9 @@ class WsSession : public PollTarget, public Client {
   void CloseSocket();
   void Detach();
 
-  // Edge-triggered: reads until EAGAIN (or a bound, then asks the poller to report it again).
-  // Reads what the client sent. `peer_closed` (EPOLLRDHUP/HUP): read on to the end of stream,
-  // which no later edge would report.
+  // Edge-triggered: reads until EAGAIN or a short read (or a bound, then asks the poller to
+  // report it again). With `peer_closed` (EPOLLRDHUP/HUP) it reads on to the end of stream, which
+  // no later edge would report.
   void OnReadable(bool peer_closed);
   void HandleClientEvent(ws::ClientEvent& event);
 

@@ -121,10 +121,7 @@ class GatewayBrokerTest : public ::testing::Test {
   // down" wait for the broker to see the stream end: a publication routed to a gateway before
   // that counts as delivered there (no acknowledgements on this path yet).
   bool WaitOpenGateways(size_t count, double seconds = 5) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (broker_->open_gateways() != count && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return broker_->open_gateways() == count;
+    return PollUntil([&] { return broker_->open_gateways() == count; }, seconds);
   }
   std::unique_ptr<WsClient> OpenWs(int port, const std::string& conn_id) {
     auto client = std::make_unique<WsClient>();

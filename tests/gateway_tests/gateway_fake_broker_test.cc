@@ -134,8 +134,9 @@ TEST_F(GatewayFakeBrokerTest, HeartbeatsAndClientTimeout) {
 
 TEST_F(GatewayFakeBrokerTest, ClientBurstIsReadToTheEnd) {
   // Sockets are edge-triggered: a burst far larger than one read must still be read to its
-  // last frame (a reader that stops before EAGAIN stalls once the client stops sending). 600 KB of allowed messages, then one over max_client_message_bytes (65536):
-  // only a gateway that kept up with every byte sees the oversized header and closes 1009.
+  // last frame (a reader that stops before EAGAIN stalls once the client stops sending).
+  // 600 KB of allowed messages, then one over max_client_message_bytes (65536): only a gateway
+  // that kept up with every byte sees the oversized header and closes 1009.
   broker_.AddConnection(kConn);
   TestGateway& gateway = StartGateway({{"heartbeat_interval", "100"}, {"ws_ping_interval", "100"}});
   auto client = OpenWs(gateway.port(), kConn);

@@ -17,6 +17,15 @@
 
 namespace channelstream::testing {
 
+// Polls `done` every 5 ms until it holds or `seconds` pass; returns its last value.
+template <typename Predicate>
+bool PollUntil(Predicate done, double seconds = 5) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!done() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return done();
+}
+
 class TestGateway {
  public:
   TestGateway(std::shared_ptr<grpc::Channel> channel, const std::map<std::string, std::string>& overrides) {
@@ -44,10 +53,7 @@ class TestGateway {
   Gateway& gateway() { return *gateway_; }
   // Waits until the gateway's broker stream is open.
   bool WaitConnected(double seconds = 5) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!gateway_->stats().broker_connected && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return gateway_->stats().broker_connected;
+    return PollUntil([this] { return gateway_->stats().broker_connected; }, seconds);
   }
 
  private:
