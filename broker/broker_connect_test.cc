@@ -78,6 +78,35 @@ TEST_F(ConnectTest, ClientGivenConnIdIsNormalizedAndReused) {
   EXPECT_EQ(state->connections().begin()->second.channels.size(), 2u);
 }
 
+TEST_F(ConnectTest, ClientGivenConnIdInAnyCaseNamesOneConnection) {
+  // Ids are held as 16 bytes: the text's case must not matter, malformed text names nothing.
+  v1::ConnectRequest request;
+  request.set_username("alice");
+  request.set_conn_id("123E4567-E89B-42D3-A456-426614174000");
+  v1::ConnectResponse response;
+  ASSERT_TRUE(ConnectWith(*state, request, now, &response).ok());
+  EXPECT_EQ(response.conn_id(), "123e4567-e89b-42d3-a456-426614174000");
+  request.set_conn_id("123e4567-e89b-42d3-a456-426614174000");
+  ASSERT_TRUE(ConnectWith(*state, request, now, &response).ok());
+  EXPECT_EQ(state->connections().size(), 1u) << "the same connection, reconnected";
+
+  v1::SubscribeRequest subscribe;
+  v1::SubscribeResponse subscribed;
+  subscribe.set_conn_id("123E4567-E89B-42D3-A456-426614174000");
+  subscribe.add_channels("a");
+  ASSERT_TRUE(state->Subscribe(subscribe, now, &subscribed, &out).ok());
+  EXPECT_EQ(subscribed.channels_size(), 1);
+  for (const char* malformed : {"garbage", "123e4567-e89b-42d3-a456-42661417400g", "123e4567"}) {
+    subscribe.set_conn_id(malformed);
+    absl::Status status = state->Subscribe(subscribe, now, &subscribed, &out);
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << malformed;
+    EXPECT_EQ(status.message(), "conn_id: Unknown connection") << malformed;
+    EXPECT_FALSE(state->Disconnect(malformed, now, &out)) << malformed;
+  }
+  EXPECT_TRUE(state->Disconnect("123E4567-E89B-42D3-A456-426614174000", now, &out));
+  EXPECT_TRUE(state->connections().empty());
+}
+
 TEST_F(ConnectTest, ConnIdOfAnotherUserIsRejected) {
   const std::string id = Connect("alice", {});
   v1::ConnectRequest request;
