@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/broker_state.h"
 #include "common/ids.h"
+#include "common/text.h"
 
 namespace channelstream {
 namespace {
@@ -136,8 +137,8 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
   std::vector<Json> messages, extras;
   for (const v1::Publication& item : request.publications()) {
     if (item.user().empty()) return FieldError("user", "Missing data for required field.");
-    if (item.user().size() > 512) return FieldError("user", "Length must be between 1 and 512.");
-    if (item.channel().size() > 256)
+    if (Utf8Length(item.user()) > 512) return FieldError("user", "Length must be between 1 and 512.");
+    if (Utf8Length(item.channel()) > 256)
       return FieldError("channel", "Length must be between 1 and 256.");
     if (!item.uuid().empty() && !IsUuid(item.uuid()))
       return FieldError("uuid", "Not a valid UUID.");
@@ -146,9 +147,13 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
       return LimitError("max_payload_bytes",
                         absl::StrCat("message is larger than ", options.max_payload_bytes,
                                      " bytes"));
-    absl::StatusOr<Json> message = ParseJsonField(item.message_json(), "message", Json());
+    absl::StatusOr<Json> message = ParseJsonField(item.message_json(), "message", Json(), options.max_json_depth);
     if (!message.ok()) return message.status();
-    absl::StatusOr<Json> extra = ParseObjectField(item.extra_json(), "extra");
+    if (static_cast<int64_t>(item.extra_json().size()) > options.max_payload_bytes)
+      return LimitError("max_payload_bytes",
+                        absl::StrCat("extra keys are larger than ", options.max_payload_bytes,
+                                     " bytes"));
+    absl::StatusOr<Json> extra = ParseObjectField(item.extra_json(), "extra", options.max_json_depth);
     if (!extra.ok()) return extra.status();
     messages.push_back(std::move(*message));
     extras.push_back(std::move(*extra));
@@ -229,7 +234,7 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
     if (absl::Status s = CheckTimestamp(edit.edited(), "edited"); !s.ok()) return s;
     if (static_cast<int64_t>(edit.message_json().size()) > options_.max_payload_bytes)
       return LimitError("max_payload_bytes", "message is larger than the limit");
-    absl::StatusOr<Json> message = ParseJsonField(edit.message_json(), "message", Json());
+    absl::StatusOr<Json> message = ParseJsonField(edit.message_json(), "message", Json(), options_.max_json_depth);
     if (!message.ok()) return message.status();
     messages.push_back(std::move(*message));
   }

@@ -13,6 +13,7 @@ BrokerOptions BrokerOptions::FromConfig(const Config& config) {
   options.max_channels_per_connection = config.GetInt("max_channels_per_connection");
   options.max_connections_per_user = config.GetInt("max_connections_per_user");
   options.max_history_size = config.GetInt("max_history_size");
+  options.max_json_depth = static_cast<int>(config.GetInt("max_json_depth"));
   return options;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
+#include "common/bounded_json.h"
 #include "common/config.h"
 
 namespace channelstream {
@@ -18,6 +19,7 @@ struct BrokerOptions {
   int64_t max_channels_per_connection = 1000;
   int64_t max_connections_per_user = 1000;
   int64_t max_history_size = 1000;
+  int max_json_depth = kDefaultMaxJsonDepth;
 
   static BrokerOptions FromConfig(const Config& config);
 };

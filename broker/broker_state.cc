@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/text.h"
 
 namespace channelstream {
 namespace {
@@ -28,6 +29,14 @@ v1::ChannelSettings DefaultSettings() {
   return settings;
 }
 
+// The stored state is bounded by max_payload_bytes after the merge; a text that is already
+// larger is refused before parsing it.
+absl::Status CheckStateSize(const std::string& text, const std::string& field,
+                            const BrokerOptions& options) {
+  if (static_cast<int64_t>(text.size()) <= options.max_payload_bytes) return absl::OkStatus();
+  return LimitError("max_payload_bytes", absl::StrCat(field, " is larger than the limit"));
+}
+
 }  // namespace
 
 BrokerState::BrokerState(BrokerOptions options, absl::Time start)
@@ -36,7 +45,7 @@ BrokerState::BrokerState(BrokerOptions options, absl::Time start)
 absl::Status BrokerState::ValidateChannelNames(
     const google::protobuf::RepeatedPtrField<std::string>& names, const std::string& field) const {
   for (const std::string& name : names) {
-    if (name.empty() || name.size() > kMaxChannelNameLength)
+    if (name.empty() || Utf8Length(name) > kMaxChannelNameLength)
       return FieldError(field, absl::StrCat("Length must be between 1 and ", kMaxChannelNameLength,
                                             "."));
   }
@@ -141,7 +150,7 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   // Validate everything before changing anything.
   if (request.username().empty())
     return FieldError("username", "Missing data for required field.");
-  if (request.username().size() > kMaxUsernameLength)
+  if (Utf8Length(request.username()) > kMaxUsernameLength)
     return FieldError("username", "Length must be between 1 and 512.");
   Uuid conn_id;
   const bool conn_id_given = !request.conn_id().empty();
@@ -151,9 +160,13 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   for (const auto& [name, config] : request.channel_configs()) {
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
   }
-  absl::StatusOr<Json> fresh = ParseStateObject(request.fresh_user_state_json(), "fresh_user_state");
+  if (absl::Status s = CheckStateSize(request.fresh_user_state_json(), "fresh_user_state", options_); !s.ok()) return s;
+  if (absl::Status s = CheckStateSize(request.user_state_json(), "user_state", options_); !s.ok()) return s;
+  absl::StatusOr<Json> fresh =
+      ParseStateObject(request.fresh_user_state_json(), "fresh_user_state", options_.max_json_depth);
   if (!fresh.ok()) return fresh.status();
-  absl::StatusOr<Json> update = ParseStateObject(request.user_state_json(), "user_state");
+  absl::StatusOr<Json> update =
+      ParseStateObject(request.user_state_json(), "user_state", options_.max_json_depth);
   if (!update.ok()) return update.status();
 
   auto existing_user = users_.find(request.username());
@@ -278,7 +291,9 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   if (request.user().empty()) return FieldError("user", "Missing data for required field.");
   auto it = users_.find(request.user());
   if (it == users_.end()) return FieldNotFound("user", "Unknown user");
-  absl::StatusOr<Json> update = ParseStateObject(request.user_state_json(), "user_state");
+  if (absl::Status s = CheckStateSize(request.user_state_json(), "user_state", options_); !s.ok()) return s;
+  absl::StatusOr<Json> update =
+      ParseStateObject(request.user_state_json(), "user_state", options_.max_json_depth);
   if (!update.ok()) return update.status();
   UserRecord& user = it->second;
   Json new_state = user.state();
@@ -333,7 +348,7 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
 absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& request,
                                            absl::Time now, v1::ChannelConfigResponse* response) {
   for (const auto& [name, config] : request.channel_configs()) {
-    if (name.empty() || name.size() > kMaxChannelNameLength)
+    if (name.empty() || Utf8Length(name) > kMaxChannelNameLength)
       return FieldError("channel_configs",
                         absl::StrCat("Length must be between 1 and ", kMaxChannelNameLength, "."));
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;

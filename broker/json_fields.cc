@@ -1,6 +1,7 @@
 #include "broker/json_fields.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/bounded_json.h"
 
 namespace channelstream {
 
@@ -17,22 +18,24 @@ absl::Status LimitError(const std::string& config_key, const std::string& messag
 }
 
 absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
-                                    const Json& if_empty) {
+                                    const Json& if_empty, int max_depth) {
   if (text.empty()) return if_empty;
-  Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return FieldError(field, "Not valid JSON.");
-  return value;
+  BoundedJsonResult parsed = ParseBoundedJson(text, max_depth);
+  if (parsed.error == BoundedJsonResult::Error::kTooDeep)
+    return FieldError(field, TooDeepMessage(max_depth));
+  if (!parsed.ok()) return FieldError(field, "Not valid JSON.");
+  return std::move(parsed.value);
 }
 
-absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field) {
-  absl::StatusOr<Json> value = ParseJsonField(text, field, Json::object());
+absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field, int max_depth) {
+  absl::StatusOr<Json> value = ParseJsonField(text, field, Json::object(), max_depth);
   if (!value.ok()) return value;
   if (!value->is_object()) return FieldError(field, "Not a valid mapping type.");
   return value;
 }
 
-absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field) {
-  absl::StatusOr<Json> value = ParseObjectField(text, field);
+absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field, int max_depth) {
+  absl::StatusOr<Json> value = ParseObjectField(text, field, max_depth);
   if (!value.ok()) return value;
   for (const auto& item : value->items()) {
     const Json& v = item.value();

@@ -11,13 +11,13 @@ namespace channelstream {
 
 using Json = nlohmann::json;
 
-// Any JSON value; an empty text is `if_empty`.
+// Any JSON value nested at most `max_depth` levels (max_json_depth); an empty text is `if_empty`.
 absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
-                                    const Json& if_empty);
+                                    const Json& if_empty, int max_depth);
 // A JSON object of user-state values (string, number, bool or null); an empty text is {}.
-absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field);
+absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field, int max_depth);
 // A JSON object (extra keys of a publication); an empty text is {}.
-absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field);
+absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field, int max_depth);
 
 // Serializes without throwing: invalid UTF-8 in strings is replaced.
 std::string DumpJson(const Json& value);

@@ -32,6 +32,8 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"broker_address", KeyType::kString, "127.0.0.1:8001", "gRPC address of the broker (split deployment: gateway and rest_adapter connect here)", "gateway,rest_adapter"},
       {"gc_users_after", KeyType::kDouble, "86400", "seconds after which a user with no connections is forgotten", "broker"},
       {"gc_interval", KeyType::kDouble, "5", "seconds between garbage-collection sweeps", "broker"},
+      {"max_json_depth", KeyType::kInt, "64", "deepest nesting of JSON accepted from clients and backends (REST bodies, gRPC _json fields); checked while parsing", "broker,rest_adapter,gateway",
+       1000},  // the serializer recurses once per level: keep it far from any thread's stack size
       {"max_payload_bytes", KeyType::kInt, "65536", "largest serialized message payload or user state accepted", "broker"},
       {"max_channels_per_connection", KeyType::kInt, "1000", "channels one connection may subscribe", "broker"},
       {"max_connections_per_user", KeyType::kInt, "1000", "connections one user may hold", "broker"},

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/text.h"
 
 namespace channelstream {
 namespace {
@@ -35,7 +36,7 @@ bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load
 
 void LogLine(LogLevel level, const std::string& text) {
   std::string line = absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::Now(), absl::UTCTimeZone()),
-                                  " ", LevelName(level), " ", text, "\n");
+                                  " ", LevelName(level), " ", EscapeForLog(text), "\n");
   std::fwrite(line.data(), 1, line.size(), stderr);  // one write per line: lines never interleave
 }
 

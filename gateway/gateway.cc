@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/bounded_json.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "gateway/broker_link.h"
@@ -278,8 +279,9 @@ void Gateway::HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange,
   std::string conn_id;
   bool have = false;
   if (request.method() == http::verb::post && !request.body().empty()) {
-    nlohmann::json body = nlohmann::json::parse(request.body(), nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
+    BoundedJsonResult parsed = ParseBoundedJson(request.body(), settings_->max_json_depth);
+    const nlohmann::json& body = parsed.value;
+    if (!parsed.ok() || !body.is_object()) {
       RespondJson(exchange, http::status::unprocessable_entity, "{\"_schema\": [\"Invalid input type.\"]}");
       return;
     }

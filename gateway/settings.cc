@@ -18,6 +18,7 @@ GatewaySettings GatewaySettings::FromConfig(const Config& config) {
   s.rpc_timeout = config.GetDouble("rpc_timeout");
   s.max_queue_bytes = static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_bytes")));
   s.max_queue_messages = static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_messages")));
+  s.max_json_depth = static_cast<int>(config.GetInt("max_json_depth"));
   s.max_client_message_bytes =
       static_cast<size_t>(std::max<long long>(125, config.GetInt("max_client_message_bytes")));
   s.allowed_origins = config.GetList("allowed_origins");

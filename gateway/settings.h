@@ -22,6 +22,7 @@ struct GatewaySettings {
   size_t max_queue_bytes = 4 << 20;
   size_t max_queue_messages = 10000;
   size_t max_client_message_bytes = 65536;
+  int max_json_depth = 64;  // /disconnect bodies
   std::vector<std::string> allowed_origins;  // WebSocket Origin allowlist (empty: any)
   std::vector<std::string> allow_cors;       // CORS origins (empty: *)
 

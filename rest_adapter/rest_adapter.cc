@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/bounded_json.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -123,6 +124,7 @@ RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> br
       static_cast<int>(config.GetInt("admin_signin_max_failures")),
       absl::Seconds(config.GetDouble("admin_signin_throttle")));
   rpc_timeout_ = absl::Seconds(config.GetDouble("rpc_timeout"));
+  max_json_depth_ = static_cast<int>(config.GetInt("max_json_depth"));
   scheme_ = config.GetBool("enforce_https") ? "https" : config.GetString("http_scheme");
 }
 
@@ -244,8 +246,11 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
   // Every other endpoint takes a JSON body.
   Json body = nullptr;
   if (!request.body().empty()) {
-    body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) return JsonReply(400, {{"_schema", {"Invalid JSON body."}}});
+    BoundedJsonResult parsed = ParseBoundedJson(request.body(), max_json_depth_);
+    if (parsed.error == BoundedJsonResult::Error::kTooDeep)
+      return JsonReply(422, rest::ErrorAtPath(parsed.path, TooDeepMessage(max_json_depth_)));
+    if (!parsed.ok()) return JsonReply(400, {{"_schema", {"Invalid JSON body."}}});
+    body = std::move(parsed.value);
   }
   if (path == "/message") {
     if (method == http::verb::post) return PublishMessages(body);

@@ -78,6 +78,7 @@ class RestAdapter {
   std::unique_ptr<rest::AdminSessions> admin_;
   absl::Duration rpc_timeout_;
   std::string scheme_;  // http_scheme / enforce_https for generated URLs
+  int max_json_depth_;
 };
 
 }  // namespace channelstream

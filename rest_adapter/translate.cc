@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "common/text.h"
 
 namespace channelstream::rest {
 
@@ -33,7 +34,7 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
   std::map<std::string, v1::ChannelConfig> result;
   for (const auto& [name, raw] : configs.items()) {
     FieldErrors nested;
-    if (name.empty() || name.size() > 256) nested.Add("_schema", LengthMessage(1, 256));
+    if (name.empty() || Utf8Length(name) > 256) nested.Add("_schema", LengthMessage(1, 256));
     if (!raw.is_object()) {
       nested.Add("_schema", kInvalidType);
       errors.AddNested(name, nested);

@@ -1,6 +1,7 @@
 #include "rest_adapter/validation.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 
 namespace channelstream::rest {
 
@@ -15,6 +16,13 @@ void FieldErrors::AddNested(const std::string& field, const FieldErrors& nested)
 std::string LengthMessage(size_t min_length, size_t max_length) {
   if (max_length == 0) return absl::StrCat("Shorter than minimum length ", min_length, ".");
   return absl::StrCat("Length must be between ", min_length, " and ", max_length, ".");
+}
+
+Json ErrorAtPath(const std::vector<std::string>& path, const std::string& message) {
+  Json errors = Json::array({message});
+  if (path.empty()) return Json{{"_schema", errors}};
+  for (auto it = path.rbegin(); it != path.rend(); ++it) errors = Json{{*it, std::move(errors)}};
+  return errors;
 }
 
 namespace {
@@ -43,7 +51,7 @@ std::optional<std::string> ReadString(const Json& object, const std::string& fie
     return std::nullopt;
   }
   const std::string& text = value->get_ref<const std::string&>();
-  if (!LengthOk(text.size(), min_length, max_length)) {
+  if (!LengthOk(Utf8Length(text), min_length, max_length)) {
     errors.Add(field, LengthMessage(min_length, max_length));
     return std::nullopt;
   }
@@ -88,7 +96,7 @@ std::optional<std::vector<std::string>> ReadStringList(const Json& object, const
     const Json& item = (*value)[i];
     if (!item.is_string()) {
       item_errors.Add(std::to_string(i), "Not a valid string.");
-    } else if (!LengthOk(item.get_ref<const std::string&>().size(), min_length, max_length)) {
+    } else if (!LengthOk(Utf8Length(item.get_ref<const std::string&>()), min_length, max_length)) {
       item_errors.Add(std::to_string(i), LengthMessage(min_length, max_length));
     } else {
       items.push_back(item.get<std::string>());

@@ -27,6 +27,7 @@ class FieldErrors {
   Json errors_ = Json::object();
 };
 
+// Lengths are counted in characters, as 0.7 (Python) counts them.
 // Each reader looks up `field` in `object`. Absent (or null where allowed): returns nullopt
 // and, when `required`, records kMissing. Wrong type: records marshmallow's message.
 std::optional<std::string> ReadString(const Json& object, const std::string& field, FieldErrors& errors,
@@ -45,5 +46,8 @@ std::optional<Json> ReadObject(const Json& object, const std::string& field, Fie
 std::optional<Json> ReadState(const Json& object, const std::string& field, FieldErrors& errors);
 
 std::string LengthMessage(size_t min_length, size_t max_length);
+
+// {"a": {"b": [message]}} for the path ["a", "b"]; {"_schema": [message]} for an empty path.
+Json ErrorAtPath(const std::vector<std::string>& path, const std::string& message);
 
 }  // namespace channelstream::rest
