@@ -54,6 +54,10 @@ int Run(int argc, char** argv, char** envp) {
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));
   });
+  http_server.SetHeaderCheck([&](const HttpRequestHeader& header, const boost::asio::ip::address& remote) {
+    if (Gateway::Serves(header)) return HeaderVerdict::Unauthenticated();
+    return rest_adapter.CheckHeaders(header, remote);
+  });
   Gateway gateway(config, channel, http_server);
   gateway_ptr = &gateway;
 

@@ -127,6 +127,45 @@ TEST_F(MessagesTest, ItemsWithoutChannelOrPmUsersAreDropped) {
   EXPECT_EQ(state->counters().total_unique_messages, 0);
 }
 
+// Backends calling the gRPC API directly get the same depth bound as REST clients: every `_json`
+// field is refused before anything recursive touches it.
+TEST_F(MessagesTest, DeeplyNestedJsonFieldsAreInvalidArguments) {
+  const std::string too_deep = std::string(65, '[') + std::string(65, ']');
+  const std::string deepest_allowed = std::string(64, '[') + std::string(64, ']');
+  Connect("alice", {"a"});
+  v1::PublishRequest request;
+  v1::Publication* item = request.add_publications();
+  item->set_channel("a");
+  item->set_user("u");
+  item->set_message_json(too_deep);
+  v1::PublishResponse response;
+  absl::Status status = state->Publish(request, now, &response, &out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "message: Nested deeper than 64 levels (max_json_depth).");
+  item->set_message_json("{}");
+  item->set_extra_json("{\"x\": " + too_deep + "}");
+  EXPECT_EQ(state->Publish(request, now, &response, &out).message(),
+            "extra: Nested deeper than 64 levels (max_json_depth).");
+  item->clear_extra_json();
+  item->set_message_json(deepest_allowed);
+  EXPECT_TRUE(state->Publish(request, now, &response, &out).ok());
+
+  v1::EditMessagesRequest edit_request;
+  v1::MessageEdit* edit = edit_request.add_edits();
+  edit->set_uuid(nlohmann::json::parse(response.messages(0).message_json())["uuid"].get<std::string>());
+  edit->set_message_json(too_deep);
+  v1::EditMessagesResponse edit_response;
+  EXPECT_EQ(state->EditMessages(edit_request, now, &edit_response, &out).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::UserStateRequest state_request;
+  state_request.set_user("alice");
+  state_request.set_user_state_json("{\"k\": " + too_deep + "}");
+  v1::UserStateResponse state_response;
+  EXPECT_EQ(state->SetUserState(state_request, now, &state_response, &out).message(),
+            "user_state: Nested deeper than 64 levels (max_json_depth).");
+}
+
 TEST_F(MessagesTest, PublishValidation) {
   v1::PublishRequest request;
   request.add_publications()->set_channel("a");

@@ -65,8 +65,13 @@ class DepthLimitedSax {
     Element();
     if (static_cast<int>(levels_.size()) >= max_depth_) {
       too_deep_ = true;
-      for (const Level& level : levels_)
-        path_.push_back(level.is_array ? std::to_string(level.count - 1) : level.key);
+      // The field is named down to its innermost object key: a run of list indices below it
+      // (a deep [[[...]]]) says nothing more, and would nest the error as deep as the input.
+      size_t named = 0;
+      for (size_t i = 0; i < levels_.size(); ++i)
+        if (!levels_[i].is_array) named = i + 1;
+      for (size_t i = 0; i < named; ++i)
+        path_.push_back(levels_[i].is_array ? std::to_string(levels_[i].count - 1) : levels_[i].key);
       return false;
     }
     levels_.push_back(Level{is_array});

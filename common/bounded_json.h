@@ -18,7 +18,8 @@ struct BoundedJsonResult {
   enum class Error { kNone, kInvalid, kTooDeep };
   nlohmann::json value;  // discarded unless error == kNone
   Error error = Error::kNone;
-  // kTooDeep: where the limit was crossed, outermost first: object keys and list indices.
+  // kTooDeep: the field where the limit was crossed, outermost first: object keys and list
+  // indices down to the innermost object key (empty when no object encloses the cut).
   std::vector<std::string> path;
 
   bool ok() const { return error == Error::kNone; }

@@ -44,7 +44,9 @@ TEST(BoundedJsonTest, PathNamesKeysAndIndicesWhereTheLimitWasCrossed) {
   BoundedJsonResult result =
       ParseBoundedJson(R"([{"channel": "a"}, {"channel": "b", "message": {"x": [[[1]]]}}])", 4);
   ASSERT_EQ(result.error, BoundedJsonResult::Error::kTooDeep);
-  EXPECT_EQ(result.path, (std::vector<std::string>{"1", "message", "x", "0"}));
+  EXPECT_EQ(result.path, (std::vector<std::string>{"1", "message", "x"}));
+  EXPECT_TRUE(ParseBoundedJson("[[[[[1]]]]]", 4).path.empty());
+  EXPECT_EQ(ParseBoundedJson(R"([{"a": [[[[1]]]]}])", 4).path, (std::vector<std::string>{"0", "a"}));
 }
 
 TEST(BoundedJsonTest, SyntaxErrorsAreInvalidNotTooDeep) {

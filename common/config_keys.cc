@@ -57,8 +57,12 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"broker_reconnect_delay", KeyType::kDouble, "1", "seconds between attempts to reach the broker", "gateway"},
       // --- REST adapter -----------------------------------------------------------------
       {"max_request_body_bytes", KeyType::kInt, "1048576", "largest HTTP request body accepted", "rest_adapter,gateway"},
+      {"max_unauthenticated_body_bytes", KeyType::kInt, "16384", "largest body read before the request is authenticated (admin sign-in form, /disconnect); signed routes are checked from their headers first", "rest_adapter,gateway"},
+      {"max_unauthenticated_bytes_in_flight", KeyType::kInt, "1048576", "all unauthenticated bodies being read at once; past it new ones get 503", "rest_adapter,gateway"},
+      {"max_connections", KeyType::kInt, "0", "open client connections (HTTP and WebSocket) beyond which new ones get 503 and are closed (0: the open-files limit less a reserve of a tenth, at least 32)", "rest_adapter,gateway"},
       {"admin_session_max_age", KeyType::kDouble, "86400", "seconds an admin session cookie stays valid", "rest_adapter"},
       {"admin_signin_max_failures", KeyType::kInt, "5", "failed admin sign-ins per address before throttling", "rest_adapter"},
+      {"admin_signin_tracked_addresses", KeyType::kInt, "10000", "addresses whose failed sign-ins are remembered at once (the oldest are forgotten first)", "rest_adapter"},
       {"admin_signin_throttle", KeyType::kDouble, "60", "seconds an address is throttled after too many failed sign-ins", "rest_adapter"},
       {"rpc_timeout", KeyType::kDouble, "10", "seconds a REST request waits for the broker", "rest_adapter"},
   };

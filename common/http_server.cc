@@ -3,6 +3,11 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -15,11 +20,18 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-// One client connection: reads a request, hands it to the handler, writes the answer, repeats.
+// One client connection: reads a request's headers, lets the HeaderCheck decide whether and how
+// much of the body to read, reads it, hands the request to the handler, writes the answer, repeats.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, const HttpServerOptions& options, const HttpHandler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+  HttpSession(tcp::socket socket, HttpServer& server)
+      : stream_(std::move(socket)), server_(server) {
+    server_.connections_.Add();
+  }
+  ~HttpSession() {
+    ReleaseReservation();
+    if (!taken_) server_.connections_.Release();
+  }
 
   void Start() { ReadRequest(); }
 
@@ -32,45 +44,137 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
+  // The socket leaves; the taker now owns its connection slot (ConnectionGauge::Release).
   tcp::socket Release(beast::flat_buffer* leftover) {
     if (leftover != nullptr) *leftover = std::move(buffer_);
     stream_.expires_never();
+    taken_ = true;
     return stream_.release_socket();
   }
 
  private:
+  const HttpServerOptions& options() const { return server_.options_; }
+
   void ReadRequest() {
     parser_.emplace();
-    parser_->body_limit(options_.max_body_bytes);
+    parser_->body_limit(options().max_body_bytes);
     parser_->header_limit(16 * 1024);
+    body_limit_ = options().max_body_bytes;
+    body_limit_key_ = "max_request_body_bytes";
+    authenticated_ = false;
     stream_.expires_after(std::chrono::milliseconds(
-        static_cast<long long>(options_.idle_timeout_seconds * 1000)));
+        static_cast<long long>(options().idle_timeout_seconds * 1000)));
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](
+                                                            beast::error_code ec, size_t) {
+      self->OnHeader(ec);
+    });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      Shutdown();
+      return;
+    }
+    const HttpRequestHeader& header = parser_->get();
+    head_request_ = header.method() == http::verb::head;
+    const bool has_body = !parser_->is_done();
+    HeaderVerdict verdict = HeaderVerdict::Authenticated();
+    if (server_.header_check_) verdict = server_.header_check_(header, RemoteAddress());
+    switch (verdict.kind) {
+      case HeaderVerdict::Kind::kRefuse: {
+        HttpResponse response = std::move(*verdict.refusal);
+        // The body stays unread, so the connection cannot carry another request.
+        if (has_body || !KeepAlive(header)) response.keep_alive(false);
+        response.prepare_payload();
+        Write(std::move(response));
+        return;
+      }
+      case HeaderVerdict::Kind::kUnauthenticated:
+        if (has_body && !ReserveUnauthenticatedBody()) return;
+        break;
+      case HeaderVerdict::Kind::kAuthenticated:
+        authenticated_ = true;
+        break;
+    }
+    if (!has_body) {
+      OnRead({});
+      return;
+    }
+    auto expect = header.find(http::field::expect);
+    if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      // The client waits for this before it sends the body (curl does for large bodies).
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Shutdown();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  // Bodies read before authentication get max_unauthenticated_body_bytes each, and all of them
+  // together at most max_unauthenticated_bytes_in_flight: unauthenticated clients cannot make the
+  // server hold more than that, however many uploads they start and leave unfinished.
+  bool ReserveUnauthenticatedBody() {
+    const size_t limit = std::min(options().max_body_bytes, options().max_unauthenticated_body_bytes);
+    boost::optional<uint64_t> length = parser_->content_length();
+    if (length && *length > limit) {
+      RefuseBody(http::status::payload_too_large,
+                 absl::StrCat("Request body larger than ", limit,
+                              " bytes (max_unauthenticated_body_bytes)."));
+      return false;
+    }
+    const size_t reserve = length ? static_cast<size_t>(*length) : limit;
+    if (!server_.ReserveUnauthenticated(reserve)) {
+      RefuseBody(http::status::service_unavailable,
+                 "Too many unauthenticated request bodies in progress "
+                 "(max_unauthenticated_bytes_in_flight); try again later.");
+      return false;
+    }
+    reserved_ = reserve;
+    parser_->body_limit(limit);
+    body_limit_ = limit;
+    body_limit_key_ = "max_unauthenticated_body_bytes";
+    return true;
+  }
+
+  void RefuseBody(http::status status, const std::string& message) {
+    HttpResponse response = MakeResponse(parser_->get(), status,
+                                         absl::StrCat("{\"_schema\": [\"", message, "\"]}"));
+    response.keep_alive(false);
+    if (status == http::status::service_unavailable) response.set(http::field::retry_after, "1");
+    Write(std::move(response));
+  }
+
+  void ReleaseReservation() {
+    if (reserved_ == 0) return;
+    server_.ReleaseUnauthenticated(reserved_);
+    reserved_ = 0;
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
+    ReleaseReservation();
     if (ec == http::error::body_limit) {
-      HttpResponse response{http::status::payload_too_large, 11};
-      response.set(http::field::content_type, "application/json");
-      response.keep_alive(false);
-      response.body() = absl::StrCat("{\"_schema\": [\"Request body larger than ",
-                                     options_.max_body_bytes, " bytes (max_request_body_bytes).\"]}");
-      response.prepare_payload();
-      Write(std::move(response));
+      RefuseBody(http::status::payload_too_large,
+                 absl::StrCat("Request body larger than ", body_limit_, " bytes (", body_limit_key_, ")."));
       return;
     }
     if (ec) {
-      beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      Shutdown();
       return;
     }
     stream_.expires_never();  // the handler may take its time (long polls)
-    beast::error_code remote_ec;
-    auto remote = stream_.socket().remote_endpoint(remote_ec).address();
-    auto exchange = std::make_shared<HttpExchange>(shared_from_this(), parser_->release(), remote);
+    auto exchange = std::make_shared<HttpExchange>(shared_from_this(), parser_->release(),
+                                                   RemoteAddress(), authenticated_);
     try {
-      handler_(exchange);
+      server_.handler_(exchange);
     } catch (const std::exception& e) {
       LOG_ERROR("HTTP handler threw: ", e.what());
       if (!exchange->answered()) {
@@ -80,7 +184,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
   }
 
+  asio::ip::address RemoteAddress() {
+    beast::error_code ignored;
+    return stream_.socket().remote_endpoint(ignored).address();
+  }
+
+  void Shutdown() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
   void Write(HttpResponse response) {
+    if (head_request_) {
+      // HEAD: the headers of the GET answer, no body (a keep-alive client reads none).
+      const size_t length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
     bool keep_alive = response.keep_alive();
     auto message = std::make_shared<HttpResponse>(std::move(response));
     stream_.expires_after(std::chrono::seconds(30));
@@ -98,13 +218,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const HttpServerOptions& options_;
-  const HttpHandler& handler_;
+  HttpServer& server_;
+  size_t reserved_ = 0;  // bytes of the unauthenticated-body budget this request holds
+  size_t body_limit_ = 0;
+  const char* body_limit_key_ = "";
+  bool authenticated_ = false;
+  bool head_request_ = false;
+  bool taken_ = false;
 };
 
 HttpExchange::HttpExchange(std::shared_ptr<HttpSession> session, HttpRequest request,
-                           asio::ip::address remote)
-    : session_(std::move(session)), request_(std::move(request)), remote_(std::move(remote)) {}
+                           asio::ip::address remote, bool authenticated)
+    : session_(std::move(session)),
+      request_(std::move(request)),
+      remote_(std::move(remote)),
+      authenticated_(authenticated) {}
 
 HttpExchange::~HttpExchange() {
   if (!answered_.exchange(true) && session_) {
@@ -131,12 +259,19 @@ tcp::socket HttpExchange::TakeSocket(beast::flat_buffer* leftover) {
   return session_->Release(leftover);
 }
 
-HttpResponse MakeResponse(const HttpRequest& request, http::status status, std::string body,
+bool KeepAlive(const HttpRequestHeader& request) {
+  auto connection = request.find(http::field::connection);
+  if (connection == request.end()) return request.version() >= 11;
+  http::token_list tokens(connection->value());
+  return request.version() >= 11 ? !tokens.exists("close") : tokens.exists("keep-alive");
+}
+
+HttpResponse MakeResponse(const HttpRequestHeader& request, http::status status, std::string body,
                           const std::string& content_type) {
   HttpResponse response{status, request.version()};
   response.set(http::field::server, "channelstream");
   response.set(http::field::content_type, content_type);
-  response.keep_alive(request.keep_alive());
+  response.keep_alive(KeepAlive(request));
   response.body() = std::move(body);
   response.prepare_payload();
   return response;
@@ -176,8 +311,18 @@ absl::Status HttpServer::Listen() {
         absl::StrCat("cannot listen on ", options_.host, ":", options_.port, ": ", ec.message()));
   }
   bound_port_ = acceptor_->local_endpoint().port();
+  max_connections_ = EffectiveMaxConnections(options_.max_connections);
   Accept();
   return absl::OkStatus();
+}
+
+int64_t EffectiveMaxConnections(int64_t configured) {
+  if (configured > 0) return configured;
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 100000;
+  // Keep a tenth (at least 32) for everything else: gRPC, epoll sets, log files, timers.
+  const int64_t open_files = static_cast<int64_t>(limit.rlim_cur);
+  return std::max<int64_t>(1, open_files - std::max<int64_t>(32, open_files / 10));
 }
 
 void HttpServer::Accept() {
@@ -186,14 +331,75 @@ void HttpServer::Accept() {
   acceptor_->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
     if (!ec) {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<HttpSession>(std::move(socket), options_, handler_)->Start();
-    } else if (ec == asio::error::no_descriptors) {
-      LOG_WARNING("accept: out of file descriptors");
+      accept_retry_seconds_ = 0;
+      if (connections_.open() >= max_connections_) {
+        RefuseConnection(std::move(socket));
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<HttpSession>(std::move(socket), *this)->Start();
+      }
+    } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec.value() == ENOBUFS ||
+               ec.value() == ENOMEM) {
+      PauseAccepting(ec);  // retrying at once would spin: nothing frees a descriptor meanwhile
+      return;
     }
     Accept();
   });
+}
+
+void HttpServer::PauseAccepting(const beast::error_code& ec) {
+  ++accept_failures_;
+  accept_retry_seconds_ = std::min(options_.accept_retry_max_seconds,
+                                   accept_retry_seconds_ == 0 ? 0.01 : accept_retry_seconds_ * 2);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_warning_ >= std::chrono::seconds(5)) {
+    LOG_WARNING("accept: ", ec.message(), " (", accept_failures_, " times since the last report, ",
+                connections_.open(), " connections open); pausing accepts, retrying every ",
+                accept_retry_seconds_, " s at most. Raise the open-files limit or lower max_connections.");
+    last_accept_warning_ = now;
+    accept_failures_ = 0;
+  }
+  if (!accept_retry_timer_) accept_retry_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
+  accept_retry_timer_->expires_after(
+      std::chrono::microseconds(static_cast<int64_t>(accept_retry_seconds_ * 1e6)));
+  accept_retry_timer_->async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec || stopped_ || !acceptor_->is_open()) return;
+    Accept();
+  });
+}
+
+void HttpServer::RefuseConnection(tcp::socket socket) {
+  static const char kRefusal[] =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: 67\r\n\r\n"
+      "{\"error\": \"server at max_connections; try again later\", \"retry\": 1}";
+  static_assert(sizeof("{\"error\": \"server at max_connections; try again later\", \"retry\": 1}") - 1 == 67);
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);  // a fresh socket's send buffer takes it whole; never wait
+  socket.write_some(asio::buffer(kRefusal, sizeof(kRefusal) - 1), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  ++refused_connections_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_warning_ >= std::chrono::seconds(5)) {
+    LOG_WARNING("max_connections (", max_connections_, ") reached: refused ", refused_connections_,
+                " connections since the last report");
+    last_refusal_warning_ = now;
+    refused_connections_ = 0;
+  }
+}
+
+bool HttpServer::ReserveUnauthenticated(size_t bytes) {
+  size_t current = unauthenticated_in_flight_.load(std::memory_order_relaxed);
+  do {
+    if (current + bytes > options_.max_unauthenticated_bytes_in_flight) return false;
+  } while (!unauthenticated_in_flight_.compare_exchange_weak(current, current + bytes));
+  return true;
+}
+
+void HttpServer::ReleaseUnauthenticated(size_t bytes) {
+  unauthenticated_in_flight_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 void HttpServer::Start() {
@@ -209,6 +415,7 @@ void HttpServer::Stop() {
     asio::post(*contexts_[0], [this] {
       beast::error_code ignored;
       acceptor_->close(ignored);
+      if (accept_retry_timer_) accept_retry_timer_->cancel();
     });
   }
   guards_.clear();

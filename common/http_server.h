@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -24,15 +27,46 @@
 namespace channelstream {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpRequestHeader = boost::beast::http::request_header<>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 class HttpSession;
+
+// What the server does with a request once its headers are in, before any body byte is read:
+// a request that fails authentication is answered (and its connection closed if it carried a
+// body) without buffering the body; a body that may be read without authentication gets a small
+// limit and counts against a server-wide budget.
+struct HeaderVerdict {
+  enum class Kind { kAuthenticated, kUnauthenticated, kRefuse };
+  Kind kind = Kind::kAuthenticated;
+  std::shared_ptr<HttpResponse> refusal;  // kRefuse: the complete answer
+
+  static HeaderVerdict Authenticated() { return {Kind::kAuthenticated, nullptr}; }
+  static HeaderVerdict Unauthenticated() { return {Kind::kUnauthenticated, nullptr}; }
+  static HeaderVerdict Refuse(HttpResponse response) {
+    return {Kind::kRefuse, std::make_shared<HttpResponse>(std::move(response))};
+  }
+};
+using HeaderCheck =
+    std::function<HeaderVerdict(const HttpRequestHeader& header, const boost::asio::ip::address& remote)>;
+
+// Open connections of one server, HTTP and taken-over (WebSocket) alike, checked against
+// max_connections at accept. Whoever takes a socket over calls Release() when it closes it.
+class ConnectionGauge {
+ public:
+  void Add() { open_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() { open_.fetch_sub(1, std::memory_order_relaxed); }
+  int64_t open() const { return open_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> open_{0};
+};
 
 // One request in flight. Exactly one of Respond() or TakeSocket() must be called.
 class HttpExchange {
  public:
   HttpExchange(std::shared_ptr<HttpSession> session, HttpRequest request,
-               boost::asio::ip::address remote);
+               boost::asio::ip::address remote, bool authenticated);
   ~HttpExchange();  // an exchange dropped unanswered gets a 500, so no client hangs
 
   HttpRequest& request() { return request_; }
@@ -46,11 +80,14 @@ class HttpExchange {
   // the request. The HTTP session ends without writing anything.
   boost::asio::ip::tcp::socket TakeSocket(boost::beast::flat_buffer* leftover);
   bool answered() const { return answered_.load(); }
+  // The server's HeaderCheck accepted this request as authenticated (no need to check again).
+  bool authenticated() const { return authenticated_; }
 
  private:
   std::shared_ptr<HttpSession> session_;
   HttpRequest request_;
   boost::asio::ip::address remote_;
+  bool authenticated_;
   std::atomic<bool> answered_{false};
 };
 
@@ -62,12 +99,26 @@ struct HttpServerOptions {
   int threads = 0;             // 0: one per core
   size_t max_body_bytes = 1 << 20;
   double idle_timeout_seconds = 60;  // keep-alive connections idle this long are closed
+  // Open connections beyond which new ones get a 503 and are closed at once (0: derived from
+  // the open-files limit, keeping a reserve for everything else the process opens).
+  int64_t max_connections = 0;
+  size_t max_unauthenticated_body_bytes = 16 << 10;       // per request (sign-in form, /disconnect)
+  size_t max_unauthenticated_bytes_in_flight = 1 << 20;   // all such bodies being read at once
+  double accept_retry_max_seconds = 1;  // back-off ceiling while accept() finds no descriptors
 };
+
+// max_connections as the server applies it: `configured`, or the open-files limit less a reserve.
+int64_t EffectiveMaxConnections(int64_t configured);
 
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, HttpHandler handler);
   ~HttpServer();
+
+  // Decides on each request from its headers before its body is read. Set before Start().
+  void SetHeaderCheck(HeaderCheck check) { header_check_ = std::move(check); }
+  ConnectionGauge& connections() { return connections_; }
+  int64_t max_connections() const { return max_connections_; }
 
   // Binds and listens. A port in use is an error naming host:port.
   absl::Status Listen();
@@ -81,10 +132,27 @@ class HttpServer {
   std::vector<boost::asio::io_context*> loops();
 
  private:
+  friend class HttpSession;
   void Accept();
+  // accept() found no descriptors: wait (doubling up to accept_retry_max_seconds), then retry.
+  void PauseAccepting(const boost::system::error_code& ec);
+  // At max_connections: a canned 503 written without blocking, then close.
+  void RefuseConnection(boost::asio::ip::tcp::socket socket);
+  // Reserves `bytes` of the unauthenticated-body budget; false when it is spent.
+  bool ReserveUnauthenticated(size_t bytes);
+  void ReleaseUnauthenticated(size_t bytes);
 
   HttpServerOptions options_;
   HttpHandler handler_;
+  HeaderCheck header_check_;
+  ConnectionGauge connections_;
+  int64_t max_connections_ = 0;
+  std::atomic<size_t> unauthenticated_in_flight_{0};
+  std::unique_ptr<boost::asio::steady_timer> accept_retry_timer_;
+  double accept_retry_seconds_ = 0;
+  // Throttled warnings (accept loop only: contexts_[0]).
+  int64_t accept_failures_ = 0, refused_connections_ = 0;
+  std::chrono::steady_clock::time_point last_accept_warning_{}, last_refusal_warning_{};
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>> guards_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
@@ -95,7 +163,9 @@ class HttpServer {
 };
 
 // Helpers for handlers.
-HttpResponse MakeResponse(const HttpRequest& request, boost::beast::http::status status,
+// Whether the client asked to keep the connection open (HTTP/1.1 default, Connection header).
+bool KeepAlive(const HttpRequestHeader& request);
+HttpResponse MakeResponse(const HttpRequestHeader& request, boost::beast::http::status status,
                           std::string body, const std::string& content_type = "application/json");
 
 }  // namespace channelstream

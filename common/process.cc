@@ -51,6 +51,11 @@ HttpServerOptions HttpServerOptionsFromConfig(const Config& config) {
   options.port = static_cast<int>(config.GetInt("port"));
   options.threads = static_cast<int>(config.GetInt("io_threads"));
   options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
+  options.max_connections = config.GetInt("max_connections");
+  options.max_unauthenticated_body_bytes =
+      static_cast<size_t>(config.GetInt("max_unauthenticated_body_bytes"));
+  options.max_unauthenticated_bytes_in_flight =
+      static_cast<size_t>(config.GetInt("max_unauthenticated_bytes_in_flight"));
   return options;
 }
 

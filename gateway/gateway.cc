@@ -41,6 +41,7 @@ Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_cha
   std::vector<asio::io_context*> loops = server_.loops();
   for (size_t i = 0; i < loops.size(); ++i)
     shards_.push_back(std::make_shared<Shard>(i, loops.size(), loops[i], link_, settings_));
+  for (auto& shard : shards_) shard->set_connection_gauge(&server_.connections());
 }
 
 Gateway::~Gateway() { Stop(); }
@@ -163,6 +164,11 @@ void Gateway::RespondJson(const std::shared_ptr<HttpExchange>& exchange, http::s
   exchange->Respond(std::move(response));
 }
 
+bool Gateway::Serves(const HttpRequestHeader& header) {
+  RequestTarget target = ParseTarget(std::string_view(header.target().data(), header.target().size()));
+  return target.path == "/ws" || target.path == "/listen" || target.path == "/disconnect";
+}
+
 bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
   HttpRequest& request = exchange->request();
   RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
@@ -243,7 +249,10 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
   asio::ip::tcp::socket socket = exchange->TakeSocket(&leftover);
   boost::system::error_code ec;
   const int fd = socket.release(ec);  // leaves Asio: the shard's epoll set watches it from now on
-  if (ec) return;  // the connection is already gone
+  if (ec) {  // the connection is already gone
+    shard->ReleaseConnection();
+    return;
+  }
   auto bytes = leftover.data();
   WsSession::Open(*shard, fd, NextHandle(shard->index()), std::move(response),
                   std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized);
@@ -252,7 +261,8 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
 
 void Gateway::HandleListen(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
                            const std::string* callback) {
-  if (callback != nullptr && !IsValidCallbackName(*callback)) {
+  // 0.7 answers plain JSON to an empty callback=.
+  if (callback != nullptr && !callback->empty() && !IsValidCallbackName(*callback)) {
     RespondJson(exchange, http::status::unprocessable_entity,
                 "{\"callback\": [\"Invalid callback name: use letters, digits, '_', '.' or '$'.\"]}");
     return;

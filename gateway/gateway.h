@@ -43,6 +43,9 @@ class Gateway {
 
   // True if the path is /ws, /listen or /disconnect and the gateway took the exchange.
   bool Handle(const std::shared_ptr<HttpExchange>& exchange);
+  // True if the request is for /ws, /listen or /disconnect. Their bodies are read without
+  // authentication (clients present only a conn_id), under max_unauthenticated_body_bytes.
+  static bool Serves(const HttpRequestHeader& header);
 
   GatewayStats stats() const;
 

@@ -14,6 +14,9 @@
 namespace channelstream {
 namespace {
 
+constexpr const char* kNotFound =
+    "{\"error\": \"not found: this gateway serves /ws, /listen and /disconnect\"}";
+
 int Run(int argc, char** argv, char** envp) {
   Config config = LoadConfigOrExit(argc, argv, envp, "gateway");
   BlockShutdownSignals();
@@ -24,8 +27,13 @@ int Run(int argc, char** argv, char** envp) {
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
-    exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found,
-                                   "{\"error\": \"not found: this gateway serves /ws, /listen and /disconnect\"}"));
+    exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
+  });
+  // Nothing here is signed: every body is read under max_unauthenticated_body_bytes, and other
+  // paths are answered 404 from their headers alone.
+  http_server.SetHeaderCheck([](const HttpRequestHeader& header, const boost::asio::ip::address&) {
+    if (Gateway::Serves(header)) return HeaderVerdict::Unauthenticated();
+    return HeaderVerdict::Refuse(MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
   });
   Gateway gateway(config, channel, http_server);
   gateway_ptr = &gateway;

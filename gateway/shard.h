@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/http_server.h"
 #include "channelstream.pb.h"
 #include "gateway/frame.h"
 #include "gateway/socket_poller.h"
@@ -78,6 +79,12 @@ class Shard : public std::enable_shared_from_this<Shard> {
   // The epoll set of this loop's WebSocket fds (see socket_poller.h).
   SocketPoller& poller() { return poller_; }
   uint8_t* read_buffer() { return read_buffer_; }
+  // The HTTP server's open-connection count: a WebSocket taken over from it gives its slot back
+  // here when its socket closes (see HttpServer's max_connections).
+  void set_connection_gauge(ConnectionGauge* gauge) { connection_gauge_ = gauge; }
+  void ReleaseConnection() {
+    if (connection_gauge_ != nullptr) connection_gauge_->Release();
+  }
   static constexpr size_t kReadBufferBytes = 16 * 1024;
 
   // --- any thread (the broker reader) ---
@@ -103,6 +110,7 @@ class Shard : public std::enable_shared_from_this<Shard> {
   void EndTurn();
 
  private:
+  ConnectionGauge* connection_gauge_ = nullptr;
   struct InboxEvent {
     enum Kind { kAttachResult, kFrame, kKick, kStreamLost } kind;
     FramePtr frame;

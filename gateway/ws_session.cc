@@ -190,6 +190,7 @@ void WsSession::CloseSocket() {
   shard_->poller().Remove(fd_);  // before close: no event may name this session afterwards
   ::close(fd_);
   fd_ = -1;
+  shard_->ReleaseConnection();
 }
 
 void WsSession::Detach() {

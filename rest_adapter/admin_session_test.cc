@@ -49,6 +49,34 @@ TEST_F(AdminSessionsTest, RepeatedFailuresThrottleThatAddressOnly) {
             AdminSessions::SignIn::kOk);
 }
 
+TEST_F(AdminSessionsTest, SignOutRevokesTheSessionEvenForACopiedCookie) {
+  std::string first, second;
+  ASSERT_EQ(sessions_.TrySignIn("1.2.3.4", "admin", "pa55", now_, &first), AdminSessions::SignIn::kOk);
+  ASSERT_EQ(sessions_.TrySignIn("1.2.3.4", "admin", "pa55", now_, &second), AdminSessions::SignIn::kOk);
+  ASSERT_NE(CookieHeader(first), CookieHeader(second));  // issued in the same second, still distinct
+  sessions_.SignOut(CookieHeader(first), now_ + absl::Minutes(1));
+  EXPECT_FALSE(sessions_.IsSignedIn(CookieHeader(first), now_ + absl::Minutes(2)));
+  EXPECT_TRUE(sessions_.IsSignedIn(CookieHeader(second), now_ + absl::Minutes(2)));
+  sessions_.SignOut("channelstream_admin=forged.token.x", now_);  // not a session: nothing kept
+}
+
+TEST(AdminSessionsMemoryTest, FailureRecordsAreBoundedAndExpire) {
+  AdminSessions sessions{"admin", "pa55", "key", absl::Hours(1), 3, absl::Seconds(60), 100};
+  absl::Time now = absl::FromUnixSeconds(1800000000);
+  std::string cookie;
+  for (int i = 0; i < 1000; ++i)
+    sessions.TrySignIn("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), "admin", "bad", now,
+                       &cookie);
+  EXPECT_LE(sessions.tracked_addresses(), 100u);
+  // Once the throttle window has passed, old records go first.
+  sessions.TrySignIn("192.0.2.1", "admin", "bad", now + absl::Seconds(61), &cookie);
+  EXPECT_EQ(sessions.tracked_addresses(), 1u);
+  // The newest throttled address is still throttled while the cap evicts others.
+  for (int i = 0; i < 3; ++i) sessions.TrySignIn("192.0.2.9", "admin", "bad", now + absl::Seconds(62), &cookie);
+  EXPECT_EQ(sessions.TrySignIn("192.0.2.9", "admin", "pa55", now + absl::Seconds(63), &cookie),
+            AdminSessions::SignIn::kThrottled);
+}
+
 TEST(FindCookieTest, ParsesCookieHeaders) {
   EXPECT_EQ(FindCookie("a=1; channelstream_admin=xyz; b=2", "channelstream_admin"), "xyz");
   EXPECT_EQ(FindCookie("a=1;b=2", "b"), "2");

@@ -27,6 +27,9 @@ int Run(int argc, char** argv, char** envp) {
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
     rest_adapter.Handle(std::move(exchange));
   });
+  http_server.SetHeaderCheck([&](const HttpRequestHeader& header, const boost::asio::ip::address& remote) {
+    return rest_adapter.CheckHeaders(header, remote);
+  });
   absl::Status listening = http_server.Listen();
   if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
   http_server.Start();

@@ -10,6 +10,7 @@
 #include "gateway/query.h"
 #include "rest_adapter/admin_pages.h"
 #include "rest_adapter/openapi.h"
+#include "rest_adapter/request_readers.h"
 #include "rest_adapter/translate.h"
 
 namespace channelstream {
@@ -23,11 +24,12 @@ namespace {
 
 constexpr const char* kVersion = "1.0.0";
 
-Reply JsonReply(int status, const Json& body) { return Reply{status, body.dump()}; }
+// Invalid UTF-8 (an undecodable path echoed in a 404) is replaced, never an exception.
+Reply JsonReply(int status, const Json& body) {
+  return Reply{status, body.dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
 
 Reply Invalid(const FieldErrors& errors) { return JsonReply(422, errors.json()); }
-
-Reply InvalidInputType() { return JsonReply(422, {{"_schema", {rest::kInvalidType}}}); }
 
 // Broker errors carry "<field>: <message>"; 0.7 answered those with 422 {field: [message]}.
 Reply FromStatus(const grpc::Status& status) {
@@ -56,30 +58,6 @@ std::vector<std::string> Sorted(const google::protobuf::RepeatedPtrField<std::st
   std::vector<std::string> sorted(items.begin(), items.end());
   std::sort(sorted.begin(), sorted.end());
   return sorted;
-}
-
-void ReadConnId(const Json& body, FieldErrors& errors, bool required, std::string* conn_id) {
-  std::optional<std::string> value = rest::ReadString(body, "conn_id", errors, required);
-  if (!value) return;
-  if (!IsUuid(*value)) {
-    errors.Add("conn_id", "Not a valid UUID.");
-    return;
-  }
-  *conn_id = NormalizeUuid(*value);
-}
-
-// state_public_keys: a list replaces the stored keys; null or absent keeps them.
-void ReadPublicKeys(const Json& body, FieldErrors& errors, google::protobuf::RepeatedPtrField<std::string>* keys,
-                    bool* keys_set) {
-  std::optional<std::vector<std::string>> list = rest::ReadStringList(body, "state_public_keys", errors);
-  if (!list) return;
-  *keys_set = true;
-  for (const std::string& key : *list) *keys->Add() = key;
-}
-
-void CopyConfigs(const std::map<std::string, v1::ChannelConfig>& configs,
-                 google::protobuf::Map<std::string, v1::ChannelConfig>* out) {
-  for (const auto& [name, config] : configs) (*out)[name] = config;
 }
 
 std::map<std::string, std::string> ParseForm(const std::string& body) {
@@ -122,7 +100,8 @@ RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> br
       config.GetString("admin_user"), config.GetString("admin_secret"), cookie_key,
       absl::Seconds(config.GetDouble("admin_session_max_age")),
       static_cast<int>(config.GetInt("admin_signin_max_failures")),
-      absl::Seconds(config.GetDouble("admin_signin_throttle")));
+      absl::Seconds(config.GetDouble("admin_signin_throttle")),
+      static_cast<size_t>(config.GetInt("admin_signin_tracked_addresses")));
   rpc_timeout_ = absl::Seconds(config.GetDouble("rpc_timeout"));
   max_json_depth_ = static_cast<int>(config.GetInt("max_json_depth"));
   scheme_ = config.GetBool("enforce_https") ? "https" : config.GetString("http_scheme");
@@ -137,18 +116,30 @@ std::unique_ptr<grpc::ClientContext> RestAdapter::NewContext() const {
 
 void RestAdapter::Handle(std::shared_ptr<HttpExchange> exchange) {
   const HttpRequest& request = exchange->request();
-  Reply reply = Serve(request, exchange->remote_address());
+  Reply reply = Serve(request, exchange->remote_address(), exchange->authenticated());
+  exchange->Respond(ToResponse(request, std::move(reply)));
+}
+
+HttpResponse RestAdapter::ToResponse(const HttpRequestHeader& request, Reply reply) const {
   HttpResponse response{static_cast<http::status>(reply.status), request.version()};
   response.set(http::field::server, "channelstream");
   response.set(http::field::content_type, reply.content_type);
   for (const auto& [name, value] : reply.headers) response.insert(name, value);
   AddCorsHeaders(request, response);
-  response.keep_alive(request.keep_alive());
+  response.keep_alive(KeepAlive(request));
   response.body() = std::move(reply.body);
-  exchange->Respond(std::move(response));
+  return response;
 }
 
-void RestAdapter::AddCorsHeaders(const HttpRequest& request, HttpResponse& response) const {
+HeaderVerdict RestAdapter::CheckHeaders(const HttpRequestHeader& header,
+                                        const boost::asio::ip::address& remote) const {
+  RequestTarget target = ParseTarget(std::string_view(header.target().data(), header.target().size()));
+  Admission admission = Admit(header, target.path, remote, target.Find("secret"));
+  if (admission.refusal) return HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
+  return admission.authenticated ? HeaderVerdict::Authenticated() : HeaderVerdict::Unauthenticated();
+}
+
+void RestAdapter::AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const {
   // 0.7: with allow_cors empty every response allows any origin (the demo apps rely on it).
   if (allow_cors_.empty()) {
     response.set(http::field::access_control_allow_origin, "*");
@@ -168,18 +159,74 @@ void RestAdapter::AddCorsHeaders(const HttpRequest& request, HttpResponse& respo
   }
 }
 
-Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::address& remote) {
+Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
+                         bool admitted) {
   RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
   try {
-    return Dispatch(request, target.path, remote, target.Find("secret"));
+    return Dispatch(request, target.path, remote, target.Find("secret"), admitted);
   } catch (const std::exception& e) {
     LOG_ERROR("REST ", target.path, ": ", e.what());
     return JsonReply(500, {{"error", "internal error"}});
   }
 }
 
+namespace {
+
+// The signed server API (admin pages also accept the admin session).
+struct Route {
+  const char* path;
+  bool admin_session_ok;
+};
+constexpr Route kRoutes[] = {
+    {"/connect", false},       {"/subscribe", false}, {"/unsubscribe", false},
+    {"/user_state", false},    {"/message", false},   {"/channel_config", false},
+    {"/info", false},          {"/admin/admin.json", true}, {"/openapi.json", true},
+    {"/api-explorer", true},
+};
+
+const Route* FindRoute(const std::string& path) {
+  for (const Route& candidate : kRoutes)
+    if (path == candidate.path) return &candidate;
+  return nullptr;
+}
+
+// Preflights and the people-facing pages need no signature (the sign-in form is their way in).
+bool IsOpenPath(http::verb method, const std::string& path) {
+  return method == http::verb::options || path == "/admin/sign_in" || path == "/admin/sign_out" ||
+         path == "/admin" || path == "/admin/";
+}
+
+}  // namespace
+
+RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, const std::string& path,
+                                          const boost::asio::ip::address& remote,
+                                          const std::string* query_secret) const {
+  if (IsOpenPath(request.method(), path)) return {};
+  const Route* route = FindRoute(path);
+  if (route == nullptr) {
+    LOG_DEBUG("not found: ", std::string(request.method_string()), " ", path, " from ", remote.to_string());
+    return {JsonReply(404, {{"request", absl::StrCat("Not found: ", path)}})};
+  }
+
+  std::optional<std::string> token;
+  auto header = request.find("x-channelstream-secret");
+  if (header != request.end()) token = std::string(header->value());
+  else if (query_secret != nullptr) token = *query_secret;
+  if (route->admin_session_ok && !token && AdminSignedIn(request)) return {std::nullopt, true};
+  if (route->admin_session_ok && !token && (path == "/api-explorer")) return {Redirect("/admin/sign_in")};
+  rest::GuardVerdict verdict =
+      rest::CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
+  if (!verdict.allowed) {
+    LOG_DEBUG("refused ", std::string(request.method_string()), " ", path, " from ", remote.to_string(), ": ",
+              verdict.status, " ", verdict.body);
+    return {Reply{verdict.status, verdict.body}};
+  }
+  return {std::nullopt, true};
+}
+
 Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
-                            const boost::asio::ip::address& remote, const std::string* query_secret) {
+                            const boost::asio::ip::address& remote, const std::string* query_secret,
+                            bool admitted) {
   const http::verb method = request.method();
   if (method == http::verb::options) return Reply{200, "", "text/plain"};
 
@@ -190,6 +237,8 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
     return Html(rest::SignInPage(""));
   }
   if (path == "/admin/sign_out") {
+    auto cookie = request.find(http::field::cookie);
+    if (cookie != request.end()) admin_->SignOut(std::string(cookie->value()), absl::Now());
     Reply reply = Redirect("/admin/sign_in");
     reply.headers.emplace_back("Set-Cookie", rest::AdminSessions::SignOutCookie());
     return reply;
@@ -199,33 +248,9 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
     return Html(rest::AdminPage());
   }
 
-  // The server API: signed (admin pages also accept the admin session).
-  struct Route {
-    const char* path;
-    bool admin_session_ok;
-  };
-  static const Route kRoutes[] = {
-      {"/connect", false},       {"/subscribe", false}, {"/unsubscribe", false},
-      {"/user_state", false},    {"/message", false},   {"/channel_config", false},
-      {"/info", false},          {"/admin/admin.json", true}, {"/openapi.json", true},
-      {"/api-explorer", true},
-  };
-  const Route* route = nullptr;
-  for (const Route& candidate : kRoutes)
-    if (path == candidate.path) route = &candidate;
-  if (route == nullptr) return JsonReply(404, {{"request", absl::StrCat("Not found: ", path)}});
-
-  std::optional<std::string> token;
-  auto header = request.find("x-channelstream-secret");
-  if (header != request.end()) token = std::string(header->value());
-  else if (query_secret != nullptr) token = *query_secret;
-  bool by_session = route->admin_session_ok && !token && AdminSignedIn(request);
-  if (!by_session) {
-    if (route->admin_session_ok && !token && (path == "/api-explorer"))
-      return Redirect("/admin/sign_in");
-    rest::GuardVerdict verdict =
-        rest::CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
-    if (!verdict.allowed) return Reply{verdict.status, verdict.body};
+  if (!admitted) {
+    Admission admission = Admit(request, path, remote, query_secret);
+    if (admission.refusal) return std::move(*admission.refusal);
   }
 
   if (path == "/api-explorer") {
@@ -268,22 +293,9 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
 }
 
 Reply RestAdapter::Connect(const Json& body) {
-  if (!body.is_object()) return InvalidInputType();
   FieldErrors errors;
   v1::ConnectRequest request;
-  if (auto username = rest::ReadString(body, "username", errors, true, 1, 512)) request.set_username(*username);
-  ReadConnId(body, errors, false, request.mutable_conn_id());
-  if (auto channels = rest::ReadStringList(body, "channels", errors, 1, 256))
-    for (const std::string& channel : *channels) request.add_channels(channel);
-  if (auto state = rest::ReadState(body, "fresh_user_state", errors)) request.set_fresh_user_state_json(state->dump());
-  if (auto state = rest::ReadState(body, "user_state", errors)) request.set_user_state_json(state->dump());
-  bool keys_set = false;
-  ReadPublicKeys(body, errors, request.mutable_state_public_keys(), &keys_set);
-  request.set_state_public_keys_set(keys_set);
-  if (auto configs = rest::ReadObject(body, "channel_configs", errors))
-    CopyConfigs(rest::ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
-  *request.mutable_info() = rest::ReadInfoOptions(body, errors);
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadConnectRequest(body, errors, &request)) return Invalid(errors);
 
   v1::ConnectResponse response;
   grpc::Status status = broker_->Connect(NewContext().get(), request, &response);
@@ -298,19 +310,9 @@ Reply RestAdapter::Connect(const Json& body) {
 }
 
 Reply RestAdapter::Subscribe(const Json& body) {
-  if (!body.is_object()) return InvalidInputType();
   FieldErrors errors;
   v1::SubscribeRequest request;
-  ReadConnId(body, errors, true, request.mutable_conn_id());
-  auto channels = rest::ReadStringList(body, "channels", errors, 1, 256);
-  if (!body.contains("channels")) errors.Add("channels", rest::kMissing);
-  else if (channels && channels->empty()) errors.Add("channels", "Shorter than minimum length 1.");
-  if (channels)
-    for (const std::string& channel : *channels) request.add_channels(channel);
-  if (auto configs = rest::ReadObject(body, "channel_configs", errors))
-    CopyConfigs(rest::ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
-  *request.mutable_info() = rest::ReadInfoOptions(body, errors);
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadSubscribeRequest(body, errors, &request)) return Invalid(errors);
 
   v1::SubscribeResponse response;
   grpc::Status status = broker_->Subscribe(NewContext().get(), request, &response);
@@ -322,16 +324,9 @@ Reply RestAdapter::Subscribe(const Json& body) {
 }
 
 Reply RestAdapter::Unsubscribe(const Json& body) {
-  if (!body.is_object()) return InvalidInputType();
   FieldErrors errors;
   v1::UnsubscribeRequest request;
-  ReadConnId(body, errors, true, request.mutable_conn_id());
-  auto channels = rest::ReadStringList(body, "channels", errors, 1, 256);
-  if (!body.contains("channels")) errors.Add("channels", rest::kMissing);
-  if (channels)
-    for (const std::string& channel : *channels) request.add_channels(channel);
-  *request.mutable_info() = rest::ReadInfoOptions(body, errors);
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadUnsubscribeRequest(body, errors, &request)) return Invalid(errors);
 
   v1::UnsubscribeResponse response;
   grpc::Status status = broker_->Unsubscribe(NewContext().get(), request, &response);
@@ -343,16 +338,9 @@ Reply RestAdapter::Unsubscribe(const Json& body) {
 }
 
 Reply RestAdapter::UserState(const Json& body) {
-  if (!body.is_object()) return InvalidInputType();
   FieldErrors errors;
   v1::UserStateRequest request;
-  if (auto user = rest::ReadString(body, "user", errors, true, 1, 512)) request.set_user(*user);
-  std::optional<Json> state = rest::ReadState(body, "user_state", errors);
-  request.set_user_state_json(state ? state->dump() : "{}");
-  bool keys_set = false;
-  ReadPublicKeys(body, errors, request.mutable_state_public_keys(), &keys_set);
-  request.set_state_public_keys_set(keys_set);
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadUserStateRequest(body, errors, &request)) return Invalid(errors);
 
   v1::UserStateResponse response;
   grpc::Status status = broker_->SetUserState(NewContext().get(), request, &response);
@@ -368,53 +356,6 @@ Reply RestAdapter::UserState(const Json& body) {
 
 namespace {
 
-// Fields of a publication item that the broker takes as proto fields; every other key is kept
-// as an extra and delivered with the message.
-bool IsPublicationField(const std::string& key) {
-  static const char* const kFields[] = {"channel", "pm_users", "exclude_users", "user",
-                                        "message", "uuid",     "timestamp",     "no_history"};
-  for (const char* field : kFields)
-    if (key == field) return true;
-  return false;
-}
-
-// Reads a list body ([{...}, ...]); marshmallow names item errors by index.
-bool ReadItems(const Json& body, FieldErrors& errors,
-               const std::function<void(const Json& item, FieldErrors& item_errors)>& read_item) {
-  if (!body.is_array()) {
-    errors.Add("_schema", rest::kInvalidType);
-    return false;
-  }
-  for (size_t i = 0; i < body.size(); ++i) {
-    FieldErrors item_errors;
-    if (!body[i].is_object()) item_errors.Add("_schema", rest::kInvalidType);
-    else read_item(body[i], item_errors);
-    errors.AddNested(std::to_string(i), item_errors);
-  }
-  return errors.empty();
-}
-
-void ReadUsers(const Json& item, const char* field, FieldErrors& errors,
-               google::protobuf::RepeatedPtrField<std::string>* out) {
-  if (auto users = rest::ReadStringList(item, field, errors))
-    for (const std::string& user : *users) *out->Add() = user;
-}
-
-void ReadUuidField(const Json& item, FieldErrors& errors, bool required, std::string* out) {
-  if (auto value = rest::ReadString(item, "uuid", errors, required)) {
-    if (!IsUuid(*value)) errors.Add("uuid", "Not a valid UUID.");
-    else *out = NormalizeUuid(*value);
-  }
-}
-
-void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors, std::string* out) {
-  if (auto value = rest::ReadString(item, field, errors)) {
-    absl::Time parsed;
-    if (!ParseTimestamp(*value, &parsed)) errors.Add(field, "Not a valid datetime.");
-    else *out = FormatTimestamp(parsed);
-  }
-}
-
 Json MessagesToJson(const google::protobuf::RepeatedPtrField<std::string>& messages) {
   Json list = Json::array();
   for (const std::string& message : messages) list.push_back(rest::ParseStoredJson(message));
@@ -426,23 +367,7 @@ Json MessagesToJson(const google::protobuf::RepeatedPtrField<std::string>& messa
 Reply RestAdapter::PublishMessages(const Json& body) {
   FieldErrors errors;
   v1::PublishRequest request;
-  ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
-    v1::Publication* publication = request.add_publications();
-    if (auto channel = rest::ReadString(item, "channel", e, false, 1, 256)) publication->set_channel(*channel);
-    ReadUsers(item, "pm_users", e, publication->mutable_pm_users());
-    ReadUsers(item, "exclude_users", e, publication->mutable_exclude_users());
-    if (auto user = rest::ReadString(item, "user", e, true, 1, 512)) publication->set_user(*user);
-    auto message = item.find("message");
-    publication->set_message_json(message == item.end() ? "{}" : message->dump());
-    ReadUuidField(item, e, false, publication->mutable_uuid());
-    ReadTimestampField(item, "timestamp", e, publication->mutable_timestamp());
-    if (auto no_history = rest::ReadBool(item, "no_history", e)) publication->set_no_history(*no_history);
-    Json extra = Json::object();
-    for (const auto& [key, value] : item.items())
-      if (!IsPublicationField(key)) extra[key] = value;
-    if (!extra.empty()) publication->set_extra_json(extra.dump());
-  });
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadPublishRequest(body, errors, &request)) return Invalid(errors);
 
   v1::PublishResponse response;
   grpc::Status status = broker_->Publish(NewContext().get(), request, &response);
@@ -456,18 +381,7 @@ Reply RestAdapter::PublishMessages(const Json& body) {
 Reply RestAdapter::EditMessages(const Json& body) {
   FieldErrors errors;
   v1::EditMessagesRequest request;
-  ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
-    v1::MessageEdit* edit = request.add_edits();
-    ReadUuidField(item, e, true, edit->mutable_uuid());
-    if (auto channel = rest::ReadString(item, "channel", e, false, 1, 256)) edit->set_channel(*channel);
-    ReadUsers(item, "pm_users", e, edit->mutable_pm_users());
-    auto message = item.find("message");
-    if (message != item.end()) edit->set_message_json(message->dump());
-    if (auto user = rest::ReadString(item, "user", e, false, 1, 512)) edit->set_user(*user);
-    ReadTimestampField(item, "timestamp", e, edit->mutable_timestamp());
-    ReadTimestampField(item, "edited", e, edit->mutable_edited());
-  });
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadEditMessagesRequest(body, errors, &request)) return Invalid(errors);
 
   v1::EditMessagesResponse response;
   grpc::Status status = broker_->EditMessages(NewContext().get(), request, &response);
@@ -478,13 +392,7 @@ Reply RestAdapter::EditMessages(const Json& body) {
 Reply RestAdapter::DeleteMessages(const Json& body) {
   FieldErrors errors;
   v1::DeleteMessagesRequest request;
-  ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
-    v1::MessageDelete* del = request.add_deletes();
-    ReadUuidField(item, e, true, del->mutable_uuid());
-    if (auto channel = rest::ReadString(item, "channel", e, false, 1, 256)) del->set_channel(*channel);
-    ReadUsers(item, "pm_users", e, del->mutable_pm_users());
-  });
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadDeleteMessagesRequest(body, errors, &request)) return Invalid(errors);
 
   v1::DeleteMessagesResponse response;
   grpc::Status status = broker_->DeleteMessages(NewContext().get(), request, &response);
@@ -493,11 +401,9 @@ Reply RestAdapter::DeleteMessages(const Json& body) {
 }
 
 Reply RestAdapter::ChannelConfig(const Json& body) {
-  if (!body.is_object()) return InvalidInputType();
   FieldErrors errors;
   v1::ChannelConfigRequest request;
-  CopyConfigs(rest::ReadChannelConfigs(body, errors), request.mutable_channel_configs());
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadChannelConfigRequest(body, errors, &request)) return Invalid(errors);
   v1::ChannelConfigResponse response;
   grpc::Status status = broker_->SetChannelConfig(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
@@ -507,28 +413,7 @@ Reply RestAdapter::ChannelConfig(const Json& body) {
 Reply RestAdapter::Info(const Json& body) {
   v1::InfoRequest request;
   FieldErrors errors;
-  if (body.is_null()) {
-    // 0.7: without a body, every channel with history and users.
-    request.set_all_channels(true);
-    request.mutable_info()->set_include_history(true);
-    request.mutable_info()->set_include_users(true);
-  } else {
-    if (!body.is_object()) return InvalidInputType();
-    *request.mutable_info() = rest::ReadInfoOptions(body, errors);
-    auto info = body.find("info");
-    std::optional<std::vector<std::string>> channels;
-    if (info != body.end() && info->is_object()) {
-      FieldErrors nested;
-      channels = rest::ReadStringList(*info, "channels", nested, 1, 256);
-      errors.AddNested("info", nested);
-    }
-    if (channels) {
-      for (const std::string& channel : *channels) request.add_channels(channel);
-    } else {
-      request.set_all_channels(true);
-    }
-  }
-  if (!errors.empty()) return Invalid(errors);
+  if (!rest::ReadInfoRequest(body, errors, &request)) return Invalid(errors);
   v1::InfoResponse response;
   grpc::Status status = broker_->Info(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
@@ -542,7 +427,7 @@ Reply RestAdapter::AdminJson() {
   return JsonReply(200, rest::AdminInfoToJson(response));
 }
 
-bool RestAdapter::AdminSignedIn(const HttpRequest& request) const {
+bool RestAdapter::AdminSignedIn(const HttpRequestHeader& request) const {
   auto cookie = request.find(http::field::cookie);
   return cookie != request.end() && admin_->IsSignedIn(std::string(cookie->value()), absl::Now());
 }

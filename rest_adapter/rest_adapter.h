@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,14 +43,27 @@ class RestAdapter {
 
   // Answers every request it is given (unknown paths: 404 JSON).
   void Handle(std::shared_ptr<HttpExchange> exchange);
+  // The HttpServer's HeaderCheck: address, signature and session checks from the headers alone,
+  // so a refused request's body is never read; unknown paths are refused the same way.
+  HeaderVerdict CheckHeaders(const HttpRequestHeader& header, const boost::asio::ip::address& remote) const;
 
-  // The routing core without the network, for tests.
-  rest::Reply Serve(const HttpRequest& request, const boost::asio::ip::address& remote);
+  // The routing core without the network, for tests. `admitted`: CheckHeaders already passed.
+  rest::Reply Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
+                    bool admitted = false);
 
  private:
   using Json = rest::Json;
+  // Where a request stands before its body is read.
+  struct Admission {
+    std::optional<rest::Reply> refusal;  // answer this instead
+    bool authenticated = false;          // signed, or an admin session
+  };
+  Admission Admit(const HttpRequestHeader& request, const std::string& path,
+                  const boost::asio::ip::address& remote, const std::string* query_secret) const;
   rest::Reply Dispatch(const HttpRequest& request, const std::string& path,
-                       const boost::asio::ip::address& remote, const std::string* query_secret);
+                       const boost::asio::ip::address& remote, const std::string* query_secret,
+                       bool admitted);
+  HttpResponse ToResponse(const HttpRequestHeader& request, rest::Reply reply) const;
 
   // Server API endpoints; `body` is the parsed JSON (null when the body was empty).
   rest::Reply Connect(const Json& body);
@@ -65,10 +79,10 @@ class RestAdapter {
 
   // Admin panel.
   rest::Reply AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote);
-  bool AdminSignedIn(const HttpRequest& request) const;
+  bool AdminSignedIn(const HttpRequestHeader& request) const;
 
   std::unique_ptr<grpc::ClientContext> NewContext() const;
-  void AddCorsHeaders(const HttpRequest& request, HttpResponse& response) const;
+  void AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Broker::Stub> broker_;
