@@ -5,8 +5,14 @@
 
 #include <cstring>
 
+#include "gateway/utf8.h"
+
 namespace channelstream {
 namespace ws {
+
+bool IsValidCloseCode(uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
 
 size_t ServerHeaderSize(size_t payload_size) {
   if (payload_size < 126) return 2;
@@ -98,11 +104,22 @@ std::string AcceptKey(std::string_view client_key) {
   return std::string(reinterpret_cast<const char*>(encoded), static_cast<size_t>(length));
 }
 
+struct FrameParser::Partial {
+  std::string pending;  // unconsumed bytes of an incomplete frame
+  std::string message;  // fragments of a message in progress
+  Utf8Validator utf8;   // a text message in progress: the fragments so far
+};
+
+FrameParser::FrameParser(size_t max_message_bytes)
+    : max_message_bytes_(static_cast<uint32_t>(std::min<size_t>(max_message_bytes, UINT32_MAX))) {}
+
+FrameParser::~FrameParser() = default;
+
 bool FrameParser::Fail(uint16_t code, const char* reason) {
   error_code_ = code;
   error_reason_ = reason;
   partial_.reset();
-  in_message_ = false;
+  phase_ = Phase::kIdle;
   return false;
 }
 
@@ -112,35 +129,42 @@ FrameParser::Partial& FrameParser::partial() {
 }
 
 void FrameParser::ReleaseIfIdle() {
-  if (partial_ && partial_->pending.empty() && !in_message_) partial_.reset();
+  if (!partial_) return;
+  // After the close frame nothing more is parsed: drop what was buffered (a message cut short
+  // by the close, bytes that followed it).
+  if (phase_ == Phase::kClosed || (partial_->pending.empty() && phase_ == Phase::kIdle)) partial_.reset();
 }
 
 bool FrameParser::Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events) {
   if (failed()) return false;
+  if (close_received()) return true;  // the client's last frame came: the rest is ignored
   if (!partial_ || partial_->pending.empty()) {
     // Common case: parse straight from the caller's buffer; keep only an incomplete tail.
     size_t offset = 0;
-    while (offset < size) {
+    while (offset < size && !close_received()) {
       size_t used = ParseFrame(data + offset, size - offset, events);
       if (failed()) return false;
       if (used == 0) break;
       offset += used;
     }
-    if (offset < size) partial().pending.assign(reinterpret_cast<const char*>(data + offset), size - offset);
+    if (offset < size && !close_received())
+      partial().pending.assign(reinterpret_cast<const char*>(data + offset), size - offset);
     ReleaseIfIdle();
     return true;
   }
   std::string& pending = partial_->pending;
   pending.append(reinterpret_cast<const char*>(data), size);
   size_t offset = 0;
-  while (offset < pending.size()) {
+  while (offset < pending.size() && !close_received()) {
     size_t used = ParseFrame(reinterpret_cast<const uint8_t*>(pending.data()) + offset,
                              pending.size() - offset, events);
     if (failed()) return false;
     if (used == 0) break;
     offset += used;
   }
-  if (offset == pending.size()) {
+  if (close_received()) {
+    ReleaseIfIdle();  // frees `pending` too
+  } else if (offset == pending.size()) {
     std::string().swap(pending);
     ReleaseIfIdle();  // idle again: hold no memory
   } else {
@@ -179,8 +203,9 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
   const uint64_t message_so_far = (opcode == kContinuation && partial_) ? partial_->message.size() : 0;
   if (!control && length + message_so_far > max_message_bytes_)
     return Fail(kMessageTooBig, "message too big"), 0;
-  if (opcode == kContinuation && !in_message_) return Fail(kProtocolError, "unexpected continuation"), 0;
-  if ((opcode == kText || opcode == kBinary) && in_message_)
+  const bool in_message = phase_ == Phase::kInMessage;
+  if (opcode == kContinuation && !in_message) return Fail(kProtocolError, "unexpected continuation"), 0;
+  if ((opcode == kText || opcode == kBinary) && in_message)
     return Fail(kProtocolError, "new message inside a fragmented one"), 0;
   if (size < header + 4 + length) return 0;
   const uint8_t* mask = data + header;
@@ -197,10 +222,15 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
       if (length >= 2) {
         event.close_code = static_cast<uint16_t>((static_cast<uint8_t>(unmasked[0]) << 8) |
                                                  static_cast<uint8_t>(unmasked[1]));
+        if (!IsValidCloseCode(event.close_code)) return Fail(kProtocolError, "invalid close code"), 0;
         event.payload = unmasked.substr(2);
+        if (!IsValidUtf8(event.payload)) return Fail(kInvalidPayload, "close reason is not valid UTF-8"), 0;
       } else {
         event.close_code = kNoStatus;
       }
+      // The client's last frame: a message it left unfinished is dropped, and Feed stops here
+      // (the buffers are released there: `data` may point into them).
+      phase_ = Phase::kClosed;
     } else {
       event.kind = opcode == kPing ? ClientEvent::kPing : ClientEvent::kPong;
       event.payload = std::move(unmasked);
@@ -211,21 +241,31 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
   if (opcode != kContinuation) {
     message_opcode_ = opcode;
     if (fin) {
+      if (opcode == kText && !IsValidUtf8(unmasked)) return Fail(kInvalidPayload, "text is not valid UTF-8"), 0;
       events->push_back(ClientEvent{opcode == kText ? ClientEvent::kText : ClientEvent::kBinary,
                                     std::move(unmasked), 0});
       return used;
     }
-    in_message_ = true;
-    partial().message = std::move(unmasked);
+    Partial& state = partial();
+    if (opcode == kText) {
+      state.utf8.Reset();
+      if (!state.utf8.Write(unmasked)) return Fail(kInvalidPayload, "text is not valid UTF-8"), 0;
+    }
+    phase_ = Phase::kInMessage;
+    state.message = std::move(unmasked);
     return used;
   }
-  std::string& message = partial().message;
+  Partial& state = partial();
+  // Each fragment is checked as it comes (fail fast), and the end must not cut a sequence.
+  if (message_opcode_ == kText && (!state.utf8.Write(unmasked) || (fin && !state.utf8.Finish())))
+    return Fail(kInvalidPayload, "text is not valid UTF-8"), 0;
+  std::string& message = state.message;
   message.append(unmasked);
   if (fin) {
     events->push_back(ClientEvent{message_opcode_ == kText ? ClientEvent::kText : ClientEvent::kBinary,
                                   std::move(message), 0});
     std::string().swap(message);
-    in_message_ = false;  // Feed releases the buffers once the pending bytes are consumed too
+    phase_ = Phase::kIdle;  // Feed releases the buffers once the pending bytes are consumed too
   }
   return used;
 }

@@ -38,6 +38,11 @@ enum CloseCode : uint16_t {
   kTryAgainLater = 1013,
 };
 
+// True for the close codes a peer may send (RFC 6455 7.4, IANA registry): 1000-1003, 1007-1014
+// and 3000-4999 (registered and private use). 1004-1006 and 1015 are never put on the wire;
+// 0-999, 1016-2999 and 5000 up are reserved or undefined.
+bool IsValidCloseCode(uint16_t code);
+
 constexpr size_t kMaxServerHeaderBytes = 10;
 
 // Size of an unmasked server frame header for a payload of `payload_size` bytes.
@@ -64,37 +69,47 @@ struct ClientEvent {
   enum Kind { kText, kBinary, kPing, kPong, kClose };
   Kind kind;
   std::string payload;      // message bytes (ping/pong: application data; close: the reason)
-  uint16_t close_code = 0;  // kClose only: the code sent, kNoStatus when none
+  uint16_t close_code = 0;  // kClose only: the code sent (IsValidCloseCode), kNoStatus when none
 };
 
 // Parses client frames: checks masking, reserved bits, opcodes, control-frame rules,
-// fragmentation and the message size limit. After an error it refuses further input; the
-// caller closes with error_code(). One lives in every idle WebSocket session, so the buffers
-// for a partial frame or fragmented message are allocated only while one is in progress.
+// fragmentation, the message size limit, UTF-8 in text messages and close reasons (kText
+// payloads are valid UTF-8; a fragmented one is checked fragment by fragment, so a bad prefix
+// fails before the message ends) and close codes. After an error it refuses further input; the
+// caller closes with error_code(): kProtocolError, kInvalidPayload (bad UTF-8) or
+// kMessageTooBig. After the client's close frame it ignores further input (RFC 6455 5.5.1).
+// One lives in every idle WebSocket session, so the buffers and UTF-8 state for a partial frame
+// or fragmented message are allocated only while one is in progress.
 class FrameParser {
  public:
-  explicit FrameParser(size_t max_message_bytes)
-      : max_message_bytes_(static_cast<uint32_t>(std::min<size_t>(max_message_bytes, UINT32_MAX))) {}
+  // Both out of line: Partial is complete only in ws_codec.cc.
+  explicit FrameParser(size_t max_message_bytes);
+  ~FrameParser();
+  FrameParser(const FrameParser&) = delete;
+  FrameParser& operator=(const FrameParser&) = delete;
 
-  // Consumes `size` bytes, appending complete events. Returns false once the stream is invalid.
+  // Consumes `size` bytes, appending complete events. Returns false once the stream is invalid;
+  // after a close frame it returns true and consumes nothing more.
   bool Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
 
   bool failed() const { return error_code_ != 0; }
   uint16_t error_code() const { return error_code_; }
   const char* error_reason() const { return error_reason_; }
+  // True once a (valid) close frame was parsed: the client sends nothing more.
+  bool close_received() const { return phase_ == Phase::kClosed; }
   // True while a partial frame or fragmented message is buffered (the parser holds memory).
   bool holds_partial() const { return partial_ != nullptr; }
 
  private:
-  struct Partial {
-    std::string pending;  // unconsumed bytes of an incomplete frame
-    std::string message;  // fragments of a message in progress
-  };
+  // Defined in ws_codec.cc: the frame and message buffers and the UTF-8 state of a fragmented
+  // text message (so this header does not pull in Beast).
+  struct Partial;
+  enum class Phase : uint8_t { kIdle, kInMessage, kClosed };
   // Parses one frame from `data`; returns bytes used, 0 if incomplete.
   size_t ParseFrame(const uint8_t* data, size_t size, std::vector<ClientEvent>* events);
   bool Fail(uint16_t code, const char* reason);
   Partial& partial();
-  // Frees the buffers once neither a frame nor a message is in progress.
+  // Frees the buffers once neither a frame nor a message is in progress, or a close came.
   void ReleaseIfIdle();
 
   std::unique_ptr<Partial> partial_;  // null when idle
@@ -102,7 +117,7 @@ class FrameParser {
   uint32_t max_message_bytes_;        // 32 bits: fits beside the small fields (4 GB is plenty)
   uint16_t error_code_ = 0;
   Opcode message_opcode_ = kText;
-  bool in_message_ = false;
+  Phase phase_ = Phase::kIdle;  // kInMessage: fragments of a message are being collected
 };
 
 }  // namespace ws
