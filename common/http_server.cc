@@ -71,6 +71,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void OnHeader(beast::error_code ec) {
+    if (ec == http::error::body_limit) {  // a Content-Length over the limit fails in the header
+      RefuseBody(http::status::payload_too_large,
+                 absl::StrCat("Request body larger than ", body_limit_, " bytes (", body_limit_key_, ")."));
+      return;
+    }
     if (ec) {
       Shutdown();
       return;
