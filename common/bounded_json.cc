@@ -74,7 +74,7 @@ class DepthLimitedSax {
         path_.push_back(levels_[i].is_array ? std::to_string(levels_[i].count - 1) : levels_[i].key);
       return false;
     }
-    levels_.push_back(Level{is_array});
+    levels_.push_back(Level{is_array, 0, {}});
     return true;
   }
 
