@@ -198,10 +198,14 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
     length = 0;
     for (int i = 0; i < 8; ++i) length = (length << 8) | data[2 + i];
     header = 10;
+    // RFC 6455 5.2: the most significant bit must be 0. Refusing it also keeps every sum below
+    // far from overflowing.
+    if (length >> 63) return Fail(kProtocolError, "64-bit length with the high bit set"), 0;
   }
   // Check the limit before waiting for the bytes, so an oversized frame is refused at once.
   const uint64_t message_so_far = (opcode == kContinuation && partial_) ? partial_->message.size() : 0;
-  if (!control && length + message_so_far > max_message_bytes_)
+  // Subtract rather than add: a length near 2^63 plus the message so far must not wrap.
+  if (!control && (message_so_far > max_message_bytes_ || length > max_message_bytes_ - message_so_far))
     return Fail(kMessageTooBig, "message too big"), 0;
   const bool in_message = phase_ == Phase::kInMessage;
   if (opcode == kContinuation && !in_message) return Fail(kProtocolError, "unexpected continuation"), 0;

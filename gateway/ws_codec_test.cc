@@ -421,3 +421,25 @@ TEST(FrameParser, StaysSmallWhenIdle) {
 
 }  // namespace
 }  // namespace channelstream::ws
+
+namespace channelstream::ws {
+namespace {
+
+// Found by //tests/fuzz:ws_frame_fuzz: a 64-bit length near 2^64 after a fragment wrapped the
+// size check and the parser tried to allocate it (std::length_error: a crash in the gateway).
+TEST(FrameParserLengths, HugeLengthsAreProtocolErrorsNotAllocations) {
+  for (uint64_t length : {~uint64_t{0}, uint64_t{1} << 63, (uint64_t{1} << 63) + 5}) {
+    FrameParser parser(65536);
+    std::vector<ClientEvent> events;
+    std::string start = ClientFrame(kText, "abc", /*fin=*/false);
+    ASSERT_TRUE(parser.Feed(reinterpret_cast<const uint8_t*>(start.data()), start.size(), &events));
+    std::string frame = {static_cast<char>(0x80), static_cast<char>(0x80 | 127)};
+    for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((length >> (8 * i)) & 0xFF));
+    frame += "mask";
+    EXPECT_FALSE(parser.Feed(reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), &events));
+    EXPECT_TRUE(parser.error_code() == kProtocolError || parser.error_code() == kMessageTooBig);
+  }
+}
+
+}  // namespace
+}  // namespace channelstream::ws

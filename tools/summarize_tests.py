@@ -3,6 +3,7 @@
 
 A test target that produced no XML of its own (failed to build, crashed before GoogleTest ran,
 timed out) counts as one failed case, so a broken target can never vanish from the total.
+With --fuzz-results it counts tools/fuzz.sh's results instead: each fuzz target one case.
 """
 import argparse
 import json
@@ -63,13 +64,37 @@ def summarize(label, testlogs, bazel_log):
     return result
 
 
+def summarize_fuzz(label, results_path):
+    """tools/fuzz.sh -r: one line per fuzz target, label<TAB>PASSED|FAILED<TAB>detail."""
+    result = {"label": label, "passed": 0, "failed": 0, "skipped": 0, "failures": []}
+    rows = []
+    if os.path.exists(results_path):
+        with open(results_path, errors="replace") as results:
+            rows = [line.rstrip("\n").split("\t", 2) for line in results if line.strip()]
+    if not rows:
+        result["failed"] += 1
+        result["failures"].append(f"[{label}] no fuzz target ran (see tools/fuzz.sh output)")
+    for row in rows:
+        target, status, detail = (row + ["", ""])[:3]
+        if status == "PASSED":
+            result["passed"] += 1
+        else:
+            result["failed"] += 1
+            result["failures"].append(f"[{label}] {target} {detail}")
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--label")
     parser.add_argument("--testlogs")
     parser.add_argument("--bazel-log")
     parser.add_argument("--combine", nargs="*")
+    parser.add_argument("--fuzz-results")
     args = parser.parse_args()
+    if args.fuzz_results is not None:
+        json.dump(summarize_fuzz(args.label, args.fuzz_results), sys.stdout)
+        return 0
     if args.combine is not None:
         total = {"passed": 0, "failed": 0, "skipped": 0, "failures": []}
         for path in args.combine:

@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs the Debian packages, runs the whole Bazel test suite
-# normally and under AddressSanitizer + UBSan, then prints one closing line `N passed, N failed`.
+# normally and under AddressSanitizer + UBSan, fuzzes every libFuzzer target for
+# CHANNELSTREAM_FUZZ_SECONDS (default 30) each (tools/fuzz.sh; each target counts as one case),
+# then prints one closing line `N passed, N failed`. CHANNELSTREAM_TEST_CONFIGS picks the stages
+# (default "default asan fuzz"; e.g. "default" alone skips the sanitizer build and the fuzzing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ./tools/install.sh || { echo "0 passed, 1 failed"; exit 1; }
 
-CONFIGS=("default" "asan")
+CONFIGS=("default" "asan" "fuzz")
 if [[ -n "${CHANNELSTREAM_TEST_CONFIGS:-}" ]]; then read -r -a CONFIGS <<< "$CHANNELSTREAM_TEST_CONFIGS"; fi
 
 summary_args=()
 status=0
 for config in "${CONFIGS[@]}"; do
+  if [[ "$config" == "fuzz" ]]; then
+    echo "=== tools/fuzz.sh: every fuzz target, ${CHANNELSTREAM_FUZZ_SECONDS:-30} s each (--config=fuzz) ==="
+    rm -f /tmp/channelstream-fuzz-results.tsv
+    ./tools/fuzz.sh -r /tmp/channelstream-fuzz-results.tsv 2>&1 | tee /tmp/channelstream-test-fuzz.log
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+    python3 tools/summarize_tests.py --label fuzz --fuzz-results /tmp/channelstream-fuzz-results.tsv \
+      > /tmp/channelstream-summary-fuzz.json || status=1
+    summary_args+=("/tmp/channelstream-summary-fuzz.json")
+    continue
+  fi
   flags=()
   [[ "$config" != "default" ]] && flags+=("--config=$config")
   echo "=== bazel test //... (${config}) ==="
