@@ -17,15 +17,6 @@
 namespace channelstream {
 namespace {
 
-void WarnAboutDefaultSecrets(const Config& config) {
-  // 0.7.1 starts with its default secrets too, warning about each (its demo apps rely on them).
-  for (const char* key : {"secret", "admin_secret"}) {
-    const ConfigKey* spec = FindConfigKey(key);
-    if (config.GetString(key) == spec->default_value)
-      LOG_WARNING("'", key, "' is the default value; set it before exposing this server");
-  }
-}
-
 int Run(int argc, char** argv, char** envp) {
   Config config = LoadConfigOrExit(argc, argv, envp, "channelstream");
   BlockShutdownSignals();

@@ -17,10 +17,12 @@ namespace {
 int Run(int argc, char** argv, char** envp) {
   Config config = LoadConfigOrExit(argc, argv, envp, "rest_adapter");
   BlockShutdownSignals();
+  WarnAboutDefaultSecrets(config);
 
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
-  RestAdapter rest_adapter(config, channel);
+  // /ws, /listen and /disconnect are the gateways' here: /openapi.json leaves them out.
+  RestAdapter rest_adapter(config, channel, RestAdapter::ClientEndpoints::kOnGateways);
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   // The handler makes blocking gRPC calls; the HTTP server runs handlers on its loop threads,
   // so io_threads bounds how many broker calls are in flight at once.
