@@ -94,6 +94,10 @@ def receive_until(ws, want, timeout=5.0):
             frame = ws.recv()
         except websocket.WebSocketTimeoutException:
             break
+        except websocket.WebSocketProtocolException as error:
+            # Debian's websocket-client (1.2) refuses close codes newer than its list, such as
+            # 1012 "service restart" that a stopping gateway may send: still a close.
+            raise websocket.WebSocketConnectionClosedException(f"closed by the server ({error})") from error
         if frame == "":  # close frame
             raise websocket.WebSocketConnectionClosedException("closed by the server")
         batch = json.loads(frame)
