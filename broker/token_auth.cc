@@ -2,6 +2,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <grpc/grpc_security_constants.h>
+
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +29,8 @@ bool DigestMatches(const std::string& expected, const std::string& presented) {
 // Who is calling, for the log line: the client certificate's identity under mutual TLS.
 std::string PeerDescription(const grpc::AuthContext* context) {
   if (context == nullptr) return "";
+  std::vector<grpc::string_ref> transport = context->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
+  if (transport.empty() || transport[0] != GRPC_SSL_TRANSPORT_SECURITY_TYPE) return "";
   std::string text;
   for (const grpc::string_ref& name : context->GetPeerIdentity())
     absl::StrAppend(&text, text.empty() ? " (client certificate " : ", ", absl::string_view(name.data(), name.size()));
