@@ -7,7 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/broker_runtime.h"
+#include "broker/grpc_server.h"
 #include "common/config.h"
+#include "common/grpc_security.h"
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -17,35 +19,20 @@
 namespace channelstream {
 namespace {
 
-void WarnAboutDefaultSecrets(const Config& config) {
-  // 0.7.1 starts with its default secrets too, warning about each (its demo apps rely on them).
-  for (const char* key : {"secret", "admin_secret"}) {
-    const ConfigKey* spec = FindConfigKey(key);
-    if (config.GetString(key) == spec->default_value)
-      LOG_WARNING("'", key, "' is the default value; set it before exposing this server");
-  }
-}
-
 int Run(int argc, char** argv, char** envp) {
   Config config = LoadConfigOrExit(argc, argv, envp, "channelstream");
   BlockShutdownSignals();
   WarnAboutDefaultSecrets(config);
 
   BrokerRuntime broker(config);
-  grpc::ServerBuilder builder;
-  builder.RegisterService(broker.service());
-  int grpc_port = 0;
   const bool expose_broker = config.GetBool("embedded_broker_listen");
-  if (expose_broker) {
-    builder.AddListeningPort(config.GetString("broker_listen"), grpc::InsecureServerCredentials(),
-                             &grpc_port);
-  }
-  std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
-  if (grpc_server == nullptr || (expose_broker && grpc_port == 0))
-    ExitWithStartupError(absl::StrCat("cannot start the broker's gRPC server on '",
-                                      config.GetString("broker_listen"), "'"));
+  absl::StatusOr<BrokerGrpcServer> started =
+      StartBrokerGrpcServer(config, broker.service(), expose_broker ? config.GetString("broker_listen") : "");
+  if (!started.ok()) ExitWithStartupError(std::string(started.status().message()));
+  std::unique_ptr<grpc::Server> grpc_server = std::move(started->server);
   broker.Start();
-  std::shared_ptr<grpc::Channel> channel = grpc_server->InProcessChannel(grpc::ChannelArguments());
+  // In-process calls skip the transport and its token checks: they never leave this process.
+  std::shared_ptr<grpc::Channel> channel = grpc_server->InProcessChannel(BrokerChannelArguments(config));
 
   RestAdapter rest_adapter(config, channel);
   Gateway* gateway_ptr = nullptr;

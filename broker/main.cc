@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/broker_runtime.h"
+#include "broker/grpc_server.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -18,13 +19,10 @@ int Run(int argc, char** argv, char** envp) {
 
   BrokerRuntime broker(config);
   const std::string address = config.GetString("broker_listen");
-  grpc::ServerBuilder builder;
-  builder.RegisterService(broker.service());
-  int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0)
-    ExitWithStartupError(absl::StrCat("cannot listen on broker_listen '", address, "'"));
+  absl::StatusOr<BrokerGrpcServer> grpc_server = StartBrokerGrpcServer(config, broker.service(), address);
+  if (!grpc_server.ok()) ExitWithStartupError(std::string(grpc_server.status().message()));
+  std::unique_ptr<grpc::Server>& server = grpc_server->server;
+  const int port = grpc_server->port;
   broker.Start();
   // Port 0 asks for any free port: report the one bound.
   const std::string host = address.substr(0, address.rfind(':'));

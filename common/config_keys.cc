@@ -41,6 +41,19 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"catchup_frames", KeyType::kInt, "100", "catch-up frames kept per channel and per user", "broker"},
       {"catchup_max_age", KeyType::kDouble, "60", "seconds a catch-up frame is kept", "broker"},
       {"max_gateway_queue_items", KeyType::kInt, "100000", "deliveries queued for one gateway stream before the broker disconnects that gateway", "broker"},
+      // --- gRPC security (broker listener, gateway and REST adapter channels) ---------------
+      {"grpc_tls_cert", KeyType::kString, "", "PEM certificate chain the broker's gRPC listener presents (with grpc_tls_key: TLS on)", "broker"},
+      {"grpc_tls_key", KeyType::kString, "", "PEM private key of grpc_tls_cert", "broker"},
+      {"grpc_tls_ca", KeyType::kString, "", "PEM CA bundle: the broker verifies client certificates with it; gateway and REST adapter verify the broker's certificate with it (set: TLS to the broker)", "broker,gateway,rest_adapter"},
+      {"grpc_tls_require_client_cert", KeyType::kBool, "false", "broker: mutual TLS, every client must present a certificate signed by grpc_tls_ca", "broker"},
+      {"grpc_tls_client_cert", KeyType::kString, "", "PEM certificate chain gateway and REST adapter present to the broker (mutual TLS)", "gateway,rest_adapter"},
+      {"grpc_tls_client_key", KeyType::kString, "", "PEM private key of grpc_tls_client_cert", "gateway,rest_adapter"},
+      {"grpc_tls_server_name", KeyType::kString, "", "name the broker's certificate must carry (empty: the host of broker_address)", "gateway,rest_adapter"},
+      {"grpc_backend_token", KeyType::kString, "", "bearer token for the broker's unary API (REST adapter, backends); set on the broker, any token set turns token checks on", "broker,rest_adapter"},
+      {"grpc_gateway_token", KeyType::kString, "", "bearer token for GatewayStream and Disconnect (gateways); must differ from grpc_backend_token", "broker,gateway"},
+      {"grpc_allow_insecure", KeyType::kBool, "false", "allow plaintext gRPC to or on a non-loopback address (without it, such a listener or channel refuses to start)", "broker,gateway,rest_adapter"},
+      {"grpc_max_message_bytes", KeyType::kInt, "16777216", "largest gRPC message sent or received by every broker server and channel", "broker,gateway,rest_adapter",
+       2147483647},  // gRPC takes an int
       // --- Gateway ----------------------------------------------------------------------
       {"gateway_id", KeyType::kString, "", "name of this gateway in logs and admin info (empty: host:port)", "gateway"},
       {"io_threads", KeyType::kInt, "0", "event-loop threads (0: one per core)", "gateway,rest_adapter"},

@@ -40,6 +40,14 @@ std::string WaitForShutdownSignal() {
   return received == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+void WarnAboutDefaultSecrets(const Config& config) {
+  for (const char* key : {"secret", "admin_secret"}) {
+    const ConfigKey* spec = FindConfigKey(key);
+    if (spec != nullptr && config.GetString(key) == spec->default_value)
+      LOG_WARNING("'", key, "' is the default value; set it before exposing this server");
+  }
+}
+
 void ExitWithStartupError(const std::string& message) {
   std::fprintf(stderr, "channelstream: %s\n", message.c_str());
   std::exit(2);

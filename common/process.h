@@ -23,6 +23,11 @@ std::string WaitForShutdownSignal();
 // max_request_body_bytes.
 HttpServerOptions HttpServerOptionsFromConfig(const Config& config);
 
+// Logs one warning for each of `secret` and `admin_secret` still at its default value, as 0.7.1
+// does (it starts with them; its demo apps rely on them). Every binary serving the signed API
+// calls it: the all-in-one and the REST adapter.
+void WarnAboutDefaultSecrets(const Config& config);
+
 // Prints `message` as one line on stderr and exits with code 2 (startup errors: port in use...).
 [[noreturn]] void ExitWithStartupError(const std::string& message);
 

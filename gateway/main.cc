@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/grpc_security.h"
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -21,8 +22,9 @@ int Run(int argc, char** argv, char** envp) {
   Config config = LoadConfigOrExit(argc, argv, envp, "gateway");
   BlockShutdownSignals();
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel = CreateBrokerChannel(config, "grpc_gateway_token");
+  if (!broker_channel.ok()) ExitWithStartupError(std::string(broker_channel.status().message()));
+  std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
   Gateway* gateway_ptr = nullptr;
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {

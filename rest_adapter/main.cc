@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/grpc_security.h"
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -17,10 +18,13 @@ namespace {
 int Run(int argc, char** argv, char** envp) {
   Config config = LoadConfigOrExit(argc, argv, envp, "rest_adapter");
   BlockShutdownSignals();
+  WarnAboutDefaultSecrets(config);
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(config.GetString("broker_address"), grpc::InsecureChannelCredentials());
-  RestAdapter rest_adapter(config, channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel = CreateBrokerChannel(config, "grpc_backend_token");
+  if (!broker_channel.ok()) ExitWithStartupError(std::string(broker_channel.status().message()));
+  std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
+  // /ws, /listen and /disconnect are the gateways' here: /openapi.json leaves them out.
+  RestAdapter rest_adapter(config, channel, RestAdapter::ClientEndpoints::kOnGateways);
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   // The handler makes blocking gRPC calls; the HTTP server runs handlers on its loop threads,
   // so io_threads bounds how many broker calls are in flight at once.

@@ -126,9 +126,23 @@ Json QueryParameter(const std::string& name, bool required, const std::string& d
           {"schema", {{"type", "string"}}}};
 }
 
+// /ws, /listen and /disconnect: served by gateways (and the all-in-one), never signed.
+void AddClientOperations(Json& paths) {
+  paths["/ws"]["get"] = ClientOperation(
+      "WebSocket for a connection: JSON lists of messages, [] heartbeats, catch-up on open",
+      Json::array({QueryParameter("conn_id", true, "from /connect")}));
+  paths["/listen"]["get"] = ClientOperation(
+      "Long poll: waits for messages, then gathers for 0.25 s",
+      Json::array({QueryParameter("conn_id", true, "from /connect"),
+                   QueryParameter("callback", false, "JSONP function name")}));
+  paths["/disconnect"]["get"] = ClientOperation(
+      "Close a connection (true when it existed)", Json::array({QueryParameter("conn_id", true, "")}));
+}
+
 }  // namespace
 
-Json OpenApiDocument(const std::string& scheme, const std::string& host, const std::string& version) {
+Json OpenApiDocument(const std::string& scheme, const std::string& host, const std::string& version,
+                     bool client_endpoints) {
   const Json channel_example = {{"notify_presence", true}, {"store_history", true}, {"history_size", 10}};
   Json paths = Json::object();
   paths["/connect"]["post"] = Operation(
@@ -171,15 +185,7 @@ Json OpenApiDocument(const std::string& scheme, const std::string& host, const s
                                      "channels_info", info_body);
   paths["/admin/admin.json"]["get"] = Operation("Server counters, channels, users and uptime (admin)",
                                                 "Server information");
-  paths["/ws"]["get"] = ClientOperation(
-      "WebSocket for a connection: JSON lists of messages, [] heartbeats, catch-up on open",
-      Json::array({QueryParameter("conn_id", true, "from /connect")}));
-  paths["/listen"]["get"] = ClientOperation(
-      "Long poll: waits for messages, then gathers for 0.25 s",
-      Json::array({QueryParameter("conn_id", true, "from /connect"),
-                   QueryParameter("callback", false, "JSONP function name")}));
-  paths["/disconnect"]["get"] = ClientOperation(
-      "Close a connection (true when it existed)", Json::array({QueryParameter("conn_id", true, "")}));
+  if (client_endpoints) AddClientOperations(paths);
 
   return {{"openapi", "3.0.3"},
           {"info", {{"title", "Channelstream"},

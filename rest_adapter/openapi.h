@@ -9,6 +9,9 @@
 namespace channelstream::rest {
 
 // `scheme` and `host` (Host header) form the server URL; `version` is the server's version.
-nlohmann::json OpenApiDocument(const std::string& scheme, const std::string& host, const std::string& version);
+// `client_endpoints`: whether this port also serves /ws, /listen and /disconnect (the all-in-one
+// does; a split deployment's REST adapter does not, its gateways do).
+nlohmann::json OpenApiDocument(const std::string& scheme, const std::string& host, const std::string& version,
+                               bool client_endpoints);
 
 }  // namespace channelstream::rest

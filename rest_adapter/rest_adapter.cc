@@ -82,8 +82,11 @@ Reply Html(const std::string& html) { return Reply{200, html, "text/html; charse
 
 }  // namespace
 
-RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel)
-    : channel_(std::move(broker_channel)), broker_(v1::Broker::NewStub(channel_)) {
+RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+                         ClientEndpoints client_endpoints)
+    : channel_(std::move(broker_channel)),
+      broker_(v1::Broker::NewStub(channel_)),
+      client_endpoints_(client_endpoints) {
   absl::StatusOr<rest::AddressAllowlist> allowlist =
       rest::AddressAllowlist::Parse(config.GetList("allow_posting_from"));
   if (!allowlist.ok()) ExitWithStartupError(std::string(allowlist.status().message()));
@@ -260,7 +263,8 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
   if (path == "/openapi.json") {
     if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
     std::string host(request[http::field::host]);
-    return JsonReply(200, rest::OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion));
+    return JsonReply(200, rest::OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion,
+                                                client_endpoints_ == ClientEndpoints::kServedHere));
   }
   if (path == "/admin/admin.json") {
     if (method != http::verb::get && method != http::verb::post)

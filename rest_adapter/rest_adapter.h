@@ -37,9 +37,14 @@ struct Reply {
 
 class RestAdapter {
  public:
+  // Where /ws, /listen and /disconnect are served: on this port (all-in-one), or only by the
+  // gateways (split deployment; here they 404). /openapi.json lists them only in the first case.
+  enum class ClientEndpoints { kServedHere, kOnGateways };
+
   // Exits the process with a clear message if the configuration cannot work (bad
   // allow_posting_from entry): better at startup than on the first request.
-  RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel);
+  RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+              ClientEndpoints client_endpoints = ClientEndpoints::kServedHere);
 
   // Answers every request it is given (unknown paths: 404 JSON).
   void Handle(std::shared_ptr<HttpExchange> exchange);
@@ -93,6 +98,7 @@ class RestAdapter {
   absl::Duration rpc_timeout_;
   std::string scheme_;  // http_scheme / enforce_https for generated URLs
   int max_json_depth_;
+  ClientEndpoints client_endpoints_;
 };
 
 }  // namespace channelstream

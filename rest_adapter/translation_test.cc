@@ -76,13 +76,14 @@ TEST(TranslateTest, UptimeIsPythonTimedelta) {
 }
 
 TEST(OpenApiTest, DescribesEveryEndpoint) {
-  Json doc = OpenApiDocument("http", "example.test:8000", "1.2.3");
+  Json doc = OpenApiDocument("http", "example.test:8000", "1.2.3", /*client_endpoints=*/true);
   EXPECT_EQ(doc["openapi"], "3.0.3");
   EXPECT_EQ(doc["servers"][0]["url"], "http://example.test:8000");
   for (const char* path : {"/connect", "/subscribe", "/unsubscribe", "/user_state", "/channel_config", "/info"})
     EXPECT_TRUE(doc["paths"][path].contains("post")) << path;
   for (const char* method : {"post", "patch", "delete"}) EXPECT_TRUE(doc["paths"]["/message"].contains(method));
   EXPECT_TRUE(doc["paths"].contains("/admin/admin.json"));
+  for (const char* path : {"/ws", "/listen", "/disconnect"}) EXPECT_TRUE(doc["paths"].contains(path)) << path;
   // Every $ref resolves.
   std::function<void(const Json&)> check = [&](const Json& node) {
     if (node.is_object()) {
@@ -97,6 +98,15 @@ TEST(OpenApiTest, DescribesEveryEndpoint) {
     }
   };
   check(doc);
+}
+
+// A split deployment's REST adapter answers /ws, /listen and /disconnect with 404: its document
+// must not offer them (the gateways serve them).
+TEST(OpenApiTest, LeavesOutClientEndpointsServedByGateways) {
+  Json doc = OpenApiDocument("http", "example.test:8000", "1.2.3", /*client_endpoints=*/false);
+  for (const char* path : {"/ws", "/listen", "/disconnect"}) EXPECT_FALSE(doc["paths"].contains(path)) << path;
+  for (const char* path : {"/connect", "/message", "/info", "/admin/admin.json"})
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
 }
 
 }  // namespace

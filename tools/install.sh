@@ -12,6 +12,9 @@ PACKAGES=(
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-itsdangerous python3-requests python3-websocket
+  # deploy and gRPC-from-Python tests: nginx in front of the split binaries; Python gRPC stubs
+  # (protoc + grpc_python_plugin from the packages above) and their runtime
+  nginx python3-grpcio python3-protobuf
   # process tools the test and benchmark scripts use
   procps util-linux curl
 )
