@@ -14,6 +14,8 @@ PACKAGES=(
   python3 python3-itsdangerous python3-requests python3-websocket
   # process tools the test and benchmark scripts use
   procps util-linux curl
+  # the metrics end-to-end test scrapes a real server with it
+  prometheus
 )
 
 if [[ "${1:-}" == "--list" ]]; then
