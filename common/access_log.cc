@@ -34,8 +34,8 @@ std::string RedactTarget(std::string_view target) {
     first = false;
     const size_t eq = pair.find('=');
     std::string_view name = pair.substr(0, eq);
-    if (absl::EqualsIgnoreCase(name, "secret")) {
-      absl::StrAppend(&out, name, "=***");
+    if (absl::AsciiStrToLower(std::string(name)) == "secret") {
+      absl::StrAppend(&out, std::string(name), "=***");
     } else {
       out.append(pair.data(), pair.size());
     }

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_split.h"
 #include "common/log.h"
 
 namespace channelstream {
@@ -13,7 +12,8 @@ namespace ip = boost::asio::ip;
 namespace http = boost::beast::http;
 
 std::optional<ip::address> ParseForwardedHop(std::string_view hop) {
-  hop = absl::StripAsciiWhitespace(hop);
+  while (!hop.empty() && absl::ascii_isspace(static_cast<unsigned char>(hop.front()))) hop.remove_prefix(1);
+  while (!hop.empty() && absl::ascii_isspace(static_cast<unsigned char>(hop.back()))) hop.remove_suffix(1);
   if (hop.empty() || hop.size() > 64) return std::nullopt;
   std::string text(hop);
   if (text.front() == '[') {  // [v6] or [v6]:port
@@ -41,7 +41,13 @@ ip::address ClientAddressResolver::Resolve(const ip::address& peer,
                                            const std::optional<std::string_view>& real_ip) const {
   if (trusted_.empty() || !trusted_.Allows(peer)) return peer;
   if (forwarded_for) {
-    std::vector<std::string_view> hops = absl::StrSplit(*forwarded_for, ',');
+    std::vector<std::string_view> hops;
+    for (std::string_view rest = *forwarded_for;;) {
+      const size_t comma = rest.find(',');
+      hops.push_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
     std::vector<ip::address> parsed;
     for (std::string_view hop : hops) {
       std::optional<ip::address> address = ParseForwardedHop(hop);

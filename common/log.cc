@@ -30,7 +30,7 @@ std::string TextFieldValue(const std::string& value) {
   std::string escaped = EscapeForLog(value);
   bool plain = !escaped.empty();
   for (char c : escaped) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\\') plain = false;
+    if (c == ' ' || c == '"' || c == '\\') plain = false;
   }
   if (plain) return escaped;
   std::string out = "\"";

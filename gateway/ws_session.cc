@@ -165,7 +165,7 @@ void WsSession::Enqueue(const FramePtr& frame) {
 
 void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   if (state_ != State::kClosing && state_ != State::kClosed)
-    LOG_DEBUG("websocket closing: conn_id=", conn_id_, " user=", username_, " code=", code, " reason=", reason);
+    LOG_DEBUG("websocket closing: conn_id=", conn_id_, " user=", username_, " code=", code, " reason=", std::string(reason));
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   Detach();
   state_ = State::kClosing;

@@ -93,11 +93,10 @@ class AllInOneTest(unittest.TestCase):
         ws = websocket.create_connection(f"ws://127.0.0.1:{self.server.port}/ws?conn_id={conn['conn_id']}",
                                          timeout=5)
         try:
-            ws.recv()
+            self.assertTrue(wait_until(lambda: f"websocket attached: conn_id={conn['conn_id']} user=dbg"
+                                       in self.server.stderr_text()), self.server.stderr_text()[-2000:])
         finally:
             ws.close()
-        self.assertTrue(wait_until(lambda: f"websocket attached: conn_id={conn['conn_id']} user=dbg"
-                                   in self.server.stderr_text()))
         self.assertTrue(wait_until(lambda: f"websocket closing: conn_id={conn['conn_id']}" in self.server.stderr_text()))
         self.assertIn("DEBUG broker: Connect ok", self.server.stderr_text())
 
