@@ -12,6 +12,7 @@
 #include "common/grpc_security.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/ops_endpoints.h"
 #include "common/process.h"
 #include "gateway/gateway.h"
 #include "rest_adapter/rest_adapter.h"
@@ -36,15 +37,24 @@ int Run(int argc, char** argv, char** envp) {
 
   RestAdapter rest_adapter(config, channel);
   Gateway* gateway_ptr = nullptr;
+  // Ready once the gateway's stream to the in-process broker is open.
+  absl::StatusOr<std::unique_ptr<OpsEndpoints>> ops = OpsEndpoints::Create(config, [&gateway_ptr] {
+    if (gateway_ptr == nullptr || !gateway_ptr->stats().broker_connected)
+      return Readiness{false, "gateway stream to the broker not open"};
+    return Readiness{};
+  });
+  if (!ops.ok()) ExitWithStartupError(std::string(ops.status().message()));
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+    if ((*ops)->Handle(exchange)) return;
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));
   });
   http_server.SetHeaderCheck([&](const HttpRequestHeader& header, const boost::asio::ip::address& remote) {
-    if (Gateway::Serves(header)) return HeaderVerdict::Unauthenticated();
+    if (Gateway::Serves(header) || OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
     return rest_adapter.CheckHeaders(header, remote);
   });
+  (*ops)->Install(http_server);
   Gateway gateway(config, channel, http_server);
   gateway_ptr = &gateway;
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/metrics.h"
 #include "broker/broker_state.h"
 #include "common/ids.h"
 
@@ -60,6 +61,10 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
       return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
              std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
     });
+    static Histogram* catchup_sizes = GlobalMetrics().GetHistogram(
+        "channelstream_catchup_frames", "Frames sent as catch-up when a client attaches.",
+        {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000});
+    catchup_sizes->Observe(static_cast<double>(frames.size()));
     for (const auto& frame : frames) {
       Json copy = *std::get<3>(frame);
       copy["catchup"] = true;

@@ -10,7 +10,29 @@ BrokerRuntime::BrokerRuntime(const Config& config)
     : service_(std::make_unique<BrokerService>(
           BrokerOptions::FromConfig(config),
           static_cast<size_t>(std::max<long long>(1, config.GetInt("max_gateway_queue_items"))))),
-      gc_interval_(absl::Seconds(std::max(0.01, config.GetDouble("gc_interval")))) {}
+      gc_interval_(absl::Seconds(std::max(0.01, config.GetDouble("gc_interval")))) {
+  MetricsRegistry& registry = GlobalMetrics();
+  // Sizes read under the state lock at scrape time (a map size each: cheap).
+  auto size_of = [this](size_t (*read)(const BrokerState&)) {
+    return [this, read] {
+      size_t value = 0;
+      service_->WithState([&](const BrokerState& state) { value = read(state); });
+      return static_cast<double>(value);
+    };
+  };
+  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
+      "channelstream_users", "Users the broker knows (connected or within gc_users_after).", MetricType::kGauge, {},
+      size_of([](const BrokerState& state) { return state.users().size(); })));
+  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
+      "channelstream_channels", "Channels the broker holds.", MetricType::kGauge, {},
+      size_of([](const BrokerState& state) { return state.channels().size(); })));
+  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
+      "channelstream_broker_connections", "Connections (conn_ids) the broker holds, attached or not.",
+      MetricType::kGauge, {}, size_of([](const BrokerState& state) { return state.connections().size(); })));
+  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
+      "channelstream_gateway_streams", "Gateway streams open to the broker.", MetricType::kGauge, {},
+      size_of([](const BrokerState& state) { return state.gateway_count(); })));
+}
 
 BrokerRuntime::~BrokerRuntime() { Stop(); }
 

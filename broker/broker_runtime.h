@@ -8,8 +8,10 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/config.h"
+#include "common/metrics.h"
 
 namespace channelstream {
 
@@ -38,6 +40,7 @@ class BrokerRuntime {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread gc_thread_;
+  std::vector<CallbackHandle> metric_callbacks_;  // read service_: removed first (declared last)
 };
 
 }  // namespace channelstream

@@ -42,6 +42,16 @@ void BrokerService::DispatchLocked(Outbox& out) {
   out.clear();
 }
 
+namespace {
+// A request or response for a DEBUG line: protobuf text, cut short (payloads can be 64 KiB).
+std::string DebugExcerpt(const google::protobuf::Message& message) {
+  constexpr size_t kMaxDebugBytes = 300;
+  std::string text = message.ShortDebugString();
+  if (text.size() > kMaxDebugBytes) text = text.substr(0, kMaxDebugBytes) + "...";
+  return text;
+}
+}  // namespace
+
 #define CS_UNARY(Method, Request, Response)                                              \
   grpc::Status BrokerService::Method(grpc::ServerContext*, const v1::Request* request,   \
                                      v1::Response* response) {                           \
@@ -49,6 +59,8 @@ void BrokerService::DispatchLocked(Outbox& out) {
     std::lock_guard<std::mutex> lock(mu_);                                               \
     absl::Status status = state_.Method(*request, clock_(), response, &out);             \
     DispatchLocked(out);                                                                 \
+    LOG_DEBUG("broker: " #Method " ", status.ok() ? "ok" : status.ToString(), ": ",       \
+              DebugExcerpt(*request), " -> ", DebugExcerpt(*response));                   \
     return ToGrpc(status);                                                               \
   }
 
@@ -71,6 +83,8 @@ grpc::Status BrokerService::Publish(grpc::ServerContext*, const v1::PublishReque
   std::lock_guard<std::mutex> lock(mu_);
   state_.ApplyPublish(prepared, clock_(), response, &out);
   DispatchLocked(out);
+  publications_->Add(prepared.size());
+  LOG_DEBUG("broker: Publish ", prepared.size(), " message(s): ", DebugExcerpt(*request));
   return grpc::Status::OK;
 }
 

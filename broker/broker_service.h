@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "broker/broker_state.h"
+#include "common/metrics.h"
 #include "broker/gateway_session.h"
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
@@ -79,6 +80,8 @@ class BrokerService final : public v1::Broker::Service {
   const BrokerOptions options_;
   const size_t gateway_queue_capacity_;
   const Clock clock_;
+  Counter* publications_ = GlobalMetrics().GetCounter(
+      "channelstream_publications_total", "Messages published through the broker (REST /message or gRPC Publish).");
   std::mutex mu_;
   BrokerState state_;
   std::map<uint64_t, OpenStream> streams_;

@@ -7,7 +7,9 @@
 #include "broker/broker_runtime.h"
 #include "broker/grpc_server.h"
 #include "common/config.h"
+#include "common/http_server.h"
 #include "common/log.h"
+#include "common/ops_endpoints.h"
 #include "common/process.h"
 
 namespace channelstream {
@@ -28,8 +30,44 @@ int Run(int argc, char** argv, char** envp) {
   const std::string host = address.substr(0, address.rfind(':'));
   LOG_INFO("channelstream broker serving gRPC on ", host, ":", port);
 
+  // metrics_listen: /metrics, /health and /ready for scrapers and orchestrators (off by default:
+  // the broker otherwise opens no HTTP port).
+  std::unique_ptr<OpsEndpoints> ops;
+  std::unique_ptr<HttpServer> metrics_server;
+  const std::string metrics_listen = config.GetString("metrics_listen");
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<OpsEndpoints>> created = OpsEndpoints::Create(config, [] { return Readiness{}; });
+    if (!created.ok()) ExitWithStartupError(std::string(created.status().message()));
+    ops = *std::move(created);
+    const size_t colon = metrics_listen.rfind(':');
+    HttpServerOptions options;
+    options.host = colon == std::string::npos ? "" : metrics_listen.substr(0, colon);
+    options.port = -1;
+    if (colon != std::string::npos && colon + 1 < metrics_listen.size() && metrics_listen.size() - colon <= 6 &&
+        metrics_listen.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+      options.port = std::stoi(metrics_listen.substr(colon + 1));
+    if (options.port < 0 || options.port > 65535 || options.host.empty())
+      ExitWithStartupError(absl::StrCat("metrics_listen: expected host:port, got '", metrics_listen, "'"));
+    options.threads = 1;  // a scrape every few seconds
+    constexpr const char* kNotFound = "{\"error\": \"not found: this port serves /metrics, /health and /ready\"}";
+    metrics_server = std::make_unique<HttpServer>(options, [&ops](std::shared_ptr<HttpExchange> exchange) {
+      if (ops->Handle(exchange)) return;
+      exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
+    });
+    metrics_server->SetHeaderCheck([](const HttpRequestHeader& header, const boost::asio::ip::address&) {
+      if (OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
+      return HeaderVerdict::Refuse(MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
+    });
+    ops->Install(*metrics_server);
+    absl::Status listening = metrics_server->Listen();
+    if (!listening.ok()) ExitWithStartupError(absl::StrCat("metrics_listen: ", listening.message()));
+    metrics_server->Start();
+    LOG_INFO("  metrics: http://", options.host, ":", metrics_server->port(), "/metrics");
+  }
+
   std::string signal = WaitForShutdownSignal();
   LOG_INFO("received ", signal, ", shutting down");
+  if (metrics_server) metrics_server->Stop();
   broker.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   LOG_INFO("stopped");

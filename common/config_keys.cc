@@ -78,6 +78,12 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"admin_signin_tracked_addresses", KeyType::kInt, "10000", "addresses whose failed sign-ins are remembered at once (the oldest are forgotten first)", "rest_adapter"},
       {"admin_signin_throttle", KeyType::kDouble, "60", "seconds an address is throttled after too many failed sign-ins", "rest_adapter"},
       {"rpc_timeout", KeyType::kDouble, "10", "seconds a REST request waits for the broker", "rest_adapter"},
+      // --- Observability ----------------------------------------------------------------
+      {"log_format", KeyType::kString, "text", "text (one line: ISO 8601 UTC time, level, message, key=value fields) or json (one object per line: ts, level, msg, fields)", "all"},
+      {"access_log", KeyType::kBool, "true", "log one INFO line per HTTP request (method, path with secret= masked, status, duration, bytes, client, 4xx reason)", "rest_adapter,gateway"},
+      {"trusted_proxies", KeyType::kList, "", "addresses or CIDR ranges of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (empty: the TCP peer is the client)", "rest_adapter,gateway"},
+      {"metrics_listen", KeyType::kString, "", "broker binary: host:port of a small HTTP server for /metrics, /health and /ready (empty: none)", "broker"},
+      {"ready_timeout", KeyType::kDouble, "0.5", "seconds /ready waits for the broker channel to connect before answering 503", "rest_adapter", 10},
   };
   return keys;
 }

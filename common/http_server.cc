@@ -47,6 +47,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // The socket leaves; the taker now owns its connection slot (ConnectionGauge::Release).
   tcp::socket Release(beast::flat_buffer* leftover) {
     if (leftover != nullptr) *leftover = std::move(buffer_);
+    Observe(101, {});
     stream_.expires_never();
     taken_ = true;
     return stream_.release_socket();
@@ -90,8 +91,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     const bool has_body = !parser_->is_done();
+    client_ = RemoteAddress();
+    if (server_.client_address_) client_ = server_.client_address_(header, client_);
+    if (server_.access_observer_) {
+      request_started_ = std::chrono::steady_clock::now();
+      method_ = std::string(header.method_string());
+      target_ = std::string(header.target());
+      observe_pending_ = true;
+    }
     HeaderVerdict verdict = HeaderVerdict::Authenticated();
-    if (server_.header_check_) verdict = server_.header_check_(header, RemoteAddress());
+    if (server_.header_check_) verdict = server_.header_check_(header, client_);
     switch (verdict.kind) {
       case HeaderVerdict::Kind::kRefuse: {
         HttpResponse response = std::move(*verdict.refusal);
@@ -184,7 +193,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     stream_.expires_never();  // the handler may take its time (long polls)
     auto exchange = std::make_shared<HttpExchange>(shared_from_this(), parser_->release(),
-                                                   RemoteAddress(), authenticated_);
+                                                   client_, authenticated_);
     try {
       server_.handler_(exchange);
     } catch (const std::exception& e) {
@@ -201,12 +210,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return stream_.socket().remote_endpoint(ignored).address();
   }
 
+  // Reports the request that is being answered to the access observer, once.
+  void Observe(int status, std::string_view body) {
+    if (!observe_pending_ || !server_.access_observer_) return;
+    observe_pending_ = false;
+    HttpAccessRecord record;
+    record.method = std::move(method_);
+    record.target = std::move(target_);
+    record.status = status;
+    record.body_bytes = head_request_ ? 0 : body.size();
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started_).count();
+    record.client = client_;
+    record.body = body;
+    try {
+      server_.access_observer_(record);
+    } catch (const std::exception& e) {
+      LOG_ERROR("access observer threw: ", e.what());
+    }
+  }
+
   void Shutdown() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   void Write(HttpResponse response) {
+    Observe(response.result_int(), response.body());
     if (head_request_) {
       // HEAD: the headers of the GET answer, no body (a keep-alive client reads none).
       const size_t length = response.body().size();
@@ -237,6 +266,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool authenticated_ = false;
   bool head_request_ = false;
   bool taken_ = false;
+  bool observe_pending_ = false;  // an access record is due for the current request
+  asio::ip::address client_;      // the current request's client (after trusted proxies)
+  std::string method_, target_;
+  std::chrono::steady_clock::time_point request_started_;
 };
 
 HttpExchange::HttpExchange(std::shared_ptr<HttpSession> session, HttpRequest request,

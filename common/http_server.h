@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,23 @@ struct HeaderVerdict {
 };
 using HeaderCheck =
     std::function<HeaderVerdict(const HttpRequestHeader& header, const boost::asio::ip::address& remote)>;
+
+// Who the client is, decided once from the headers: the TCP peer, or behind trusted proxies the
+// address they forwarded (see client_address.h). HeaderCheck and the handler see its answer.
+using ClientAddressResolverFn = std::function<boost::asio::ip::address(
+    const HttpRequestHeader& header, const boost::asio::ip::address& peer)>;
+
+// One answered request, for the access log and request metrics.
+struct HttpAccessRecord {
+  std::string method;
+  std::string target;         // as sent, query string included: redact before logging
+  int status = 0;             // 101 for a WebSocket taken over
+  size_t body_bytes = 0;      // response body bytes sent
+  double seconds = 0;         // headers read -> response handed to the socket
+  boost::asio::ip::address client;  // after trusted proxies
+  std::string_view body;      // the response body (valid during the call only)
+};
+using AccessObserver = std::function<void(const HttpAccessRecord& record)>;
 
 // Open connections of one server, HTTP and taken-over (WebSocket) alike, checked against
 // max_connections at accept. Whoever takes a socket over calls Release() when it closes it.
@@ -117,6 +135,9 @@ class HttpServer {
 
   // Decides on each request from its headers before its body is read. Set before Start().
   void SetHeaderCheck(HeaderCheck check) { header_check_ = std::move(check); }
+  // Set before Start(); see ClientAddressResolverFn and AccessObserver.
+  void SetClientAddressResolver(ClientAddressResolverFn resolver) { client_address_ = std::move(resolver); }
+  void SetAccessObserver(AccessObserver observer) { access_observer_ = std::move(observer); }
   ConnectionGauge& connections() { return connections_; }
   int64_t max_connections() const { return max_connections_; }
 
@@ -145,6 +166,8 @@ class HttpServer {
   HttpServerOptions options_;
   HttpHandler handler_;
   HeaderCheck header_check_;
+  ClientAddressResolverFn client_address_;
+  AccessObserver access_observer_;
   ConnectionGauge connections_;
   int64_t max_connections_ = 0;
   std::atomic<size_t> unauthenticated_in_flight_{0};

@@ -5,10 +5,17 @@
 #include <cstdlib>
 
 #include "common/log.h"
+#include "common/version.h"
 
 namespace channelstream {
 
 Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& program_name) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--version") {
+      std::printf("%s %s\n", program_name.c_str(), kVersion);
+      std::exit(0);
+    }
+  }
   absl::StatusOr<Config> config = ParseCommandLine(argc, argv, envp, program_name);
   if (!config.ok()) {
     if (absl::IsCancelled(config.status())) {  // --help
@@ -18,6 +25,8 @@ Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& p
     ExitWithStartupError(std::string(config.status().message()));
   }
   SetLogLevelFromName(config->GetBool("debug") ? "DEBUG" : config->GetString("log_level"));
+  if (!SetLogFormatFromName(config->GetString("log_format")))
+    ExitWithStartupError("log_format: expected text or json, got '" + config->GetString("log_format") + "'");
   return *std::move(config);
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace channelstream {
 
@@ -77,6 +78,11 @@ void BrokerLink::RunReader() {
       std::lock_guard<std::mutex> lock(mutex_);
       generation = generation_ = ++last_generation_;
       stream_ = stream;
+    }
+    if (generation > 1) {
+      static Counter* reconnects = GlobalMetrics().GetCounter(
+          "channelstream_broker_stream_reconnects_total", "Times a gateway reopened its stream to the broker.");
+      reconnects->Add();
     }
     if (generation != 0) {
       LOG_INFO("gateway ", gateway_id_, ": broker stream open (generation ", generation, ")");

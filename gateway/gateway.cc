@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -42,13 +44,50 @@ Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_cha
   for (size_t i = 0; i < loops.size(); ++i)
     shards_.push_back(std::make_shared<Shard>(i, loops.size(), loops[i], link_, settings_));
   for (auto& shard : shards_) shard->set_connection_gauge(&server_.connections());
+  RegisterMetrics();
+}
+
+std::string DefaultGatewayId(const std::string& host, int port) {
+  char name[256] = {};
+  const bool named = ::gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0';
+  return absl::StrCat(named ? std::string(name) : host, ":", port);
+}
+
+void Gateway::RegisterMetrics() {
+  MetricsRegistry& registry = GlobalMetrics();
+  // Summed over the shards at scrape time: the hot path only bumps its own shard's counters.
+  auto sum = [this](std::atomic<uint64_t> ShardCounters::*field) {
+    return [this, field] {
+      double total = 0;
+      for (const auto& shard : shards_) total += static_cast<double>((shard->counters().*field).load(std::memory_order_relaxed));
+      return total;
+    };
+  };
+  auto add = [&](const char* name, const char* help, MetricType type, MetricLabels labels, std::function<double()> fn) {
+    metric_callbacks_.emplace_back(&registry, registry.AddCallback(name, help, type, labels, std::move(fn)));
+  };
+  add("channelstream_connections", "Clients attached to this gateway, by transport.", MetricType::kGauge,
+      {{"transport", "websocket"}}, sum(&ShardCounters::websockets));
+  add("channelstream_connections", "Clients attached to this gateway, by transport.", MetricType::kGauge,
+      {{"transport", "long_poll"}}, sum(&ShardCounters::long_polls));
+  add("channelstream_deliveries_total", "Deliveries received from the broker (one per message, before fan-out).",
+      MetricType::kCounter, {}, sum(&ShardCounters::deliveries));
+  add("channelstream_client_frames_total", "Frames queued to WebSocket clients (after fan-out).",
+      MetricType::kCounter, {}, sum(&ShardCounters::frames_queued));
+  add("channelstream_bytes_out_total", "Bytes written to clients (WebSocket frames and long-poll bodies).",
+      MetricType::kCounter, {}, sum(&ShardCounters::bytes_out));
+  add("channelstream_slow_consumer_closes_total",
+      "WebSocket clients closed because their queue passed max_queue_messages / max_queue_bytes (frames dropped).",
+      MetricType::kCounter, {}, sum(&ShardCounters::slow_consumer_closes));
+  add("channelstream_broker_stream_up", "1 while the gateway's stream to the broker is open.", MetricType::kGauge,
+      {}, [this] { return link_->generation() != 0 ? 1.0 : 0.0; });
 }
 
 Gateway::~Gateway() { Stop(); }
 
 void Gateway::Start() {
   if (started_.exchange(true)) return;
-  std::string id = configured_id_.empty() ? absl::StrCat(host_, ":", server_.port()) : configured_id_;
+  std::string id = configured_id_.empty() ? DefaultGatewayId(host_, server_.port()) : configured_id_;
   link_->Start(id);
   for (auto& shard : shards_) {
     asio::post(shard->loop(), [shard] {
@@ -81,6 +120,7 @@ GatewayStats Gateway::stats() const {
     stats.slow_consumer_closes += counters.slow_consumer_closes.load(std::memory_order_relaxed);
     stats.websockets += counters.websockets.load(std::memory_order_relaxed);
     stats.long_polls += counters.long_polls.load(std::memory_order_relaxed);
+    stats.bytes_out += counters.bytes_out.load(std::memory_order_relaxed);
   }
   stats.broker_connected = link_->generation() != 0;
   return stats;

@@ -14,6 +14,7 @@
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
 #include "common/http_server.h"
+#include "common/metrics.h"
 
 namespace channelstream {
 
@@ -27,6 +28,7 @@ struct GatewayStats {
   uint64_t slow_consumer_closes = 0;  // clients closed for exceeding the queue limit
   uint64_t websockets = 0;            // open WebSocket sessions
   uint64_t long_polls = 0;            // long polls waiting
+  uint64_t bytes_out = 0;             // bytes written to clients
   bool broker_connected = false;
 };
 
@@ -50,6 +52,7 @@ class Gateway {
   GatewayStats stats() const;
 
  private:
+  void RegisterMetrics();
   void OnBrokerMessage(v1::GatewayDown* message);
   void OnDelivery(v1::Delivery* delivery);
   void OnStreamLost(uint64_t generation);
@@ -75,6 +78,12 @@ class Gateway {
   std::atomic<uint64_t> next_handle_{1};
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  // Last: removed from the registry before the shards they read go away.
+  std::vector<CallbackHandle> metric_callbacks_;
 };
+
+// The default gateway_id: this machine's hostname and the port, unique across machines (the
+// bind address 0.0.0.0 would name every gateway alike). Falls back to `host` without a hostname.
+std::string DefaultGatewayId(const std::string& host, int port);
 
 }  // namespace channelstream

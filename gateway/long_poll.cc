@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/log.h"
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"
 
@@ -46,6 +47,7 @@ void LongPoll::OnAttachResult(const v1::AttachResult& result) {
     return;
   }
   open_ = true;
+  LOG_DEBUG("long poll attached: handle=", handle_, " user=", result.username(), " catchup=", result.catchup_json_size());
   catchup_.assign(result.catchup_json().begin(), result.catchup_json().end());
   ArmTimer(catchup_.empty() ? shard_->settings().wake_connections_after : shard_->settings().long_poll_gather);
 }
@@ -122,6 +124,7 @@ void LongPoll::Respond(http::status status, std::string body) {
     response = MakeResponse(request, status, std::move(body));
   }
   if (!cors_origin_.empty()) response.set(http::field::access_control_allow_origin, cors_origin_);
+  Bump(shard_->counters().bytes_out, static_cast<int64_t>(response.body().size()));
   exchange_->Respond(std::move(response));
   exchange_.reset();
   catchup_.clear();

@@ -9,6 +9,7 @@
 #include "common/grpc_security.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/ops_endpoints.h"
 #include "common/process.h"
 #include "gateway/gateway.h"
 
@@ -26,17 +27,25 @@ int Run(int argc, char** argv, char** envp) {
   if (!broker_channel.ok()) ExitWithStartupError(std::string(broker_channel.status().message()));
   std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
   Gateway* gateway_ptr = nullptr;
+  absl::StatusOr<std::unique_ptr<OpsEndpoints>> ops = OpsEndpoints::Create(config, [&gateway_ptr] {
+    if (gateway_ptr == nullptr || !gateway_ptr->stats().broker_connected)
+      return Readiness{false, "broker stream not open (broker_address unreachable?)"};
+    return Readiness{};
+  });
+  if (!ops.ok()) ExitWithStartupError(std::string(ops.status().message()));
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+    if ((*ops)->Handle(exchange)) return;
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
   });
   // Nothing here is signed: every body is read under max_unauthenticated_body_bytes, and other
   // paths are answered 404 from their headers alone.
   http_server.SetHeaderCheck([](const HttpRequestHeader& header, const boost::asio::ip::address&) {
-    if (Gateway::Serves(header)) return HeaderVerdict::Unauthenticated();
+    if (Gateway::Serves(header) || OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
     return HeaderVerdict::Refuse(MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
   });
+  (*ops)->Install(http_server);
   Gateway gateway(config, channel, http_server);
   gateway_ptr = &gateway;
 

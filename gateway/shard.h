@@ -60,6 +60,7 @@ struct ShardCounters {
   std::atomic<uint64_t> slow_consumer_closes{0};
   std::atomic<uint64_t> websockets{0};        // currently registered
   std::atomic<uint64_t> long_polls{0};
+  std::atomic<uint64_t> bytes_out{0};         // bytes written to clients (WebSocket frames, long-poll bodies)
 };
 
 inline void Bump(std::atomic<uint64_t>& counter, int64_t delta = 1) {

@@ -43,6 +43,7 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
   }
   last_activity_ = std::chrono::steady_clock::now();
   deadline_ = last_activity_ + kAttachTimeout;
+  conn_id_ = conn_id;
   Bump(shard_->counters().websockets);
   if (fd_ < 0) {
     FinalClose();
@@ -81,6 +82,8 @@ void WsSession::OnAttachResult(const v1::AttachResult& result) {
     return;
   }
   state_ = State::kOpen;
+  username_ = result.username();
+  LOG_DEBUG("websocket attached: conn_id=", conn_id_, " user=", username_, " catchup=", result.catchup_json_size());
   const SteadyTime now = std::chrono::steady_clock::now();
   const GatewaySettings& settings = shard_->settings();
   deadline_ = now + SteadySeconds(settings.heartbeat_interval);  // the first heartbeat
@@ -148,7 +151,8 @@ void WsSession::Enqueue(const FramePtr& frame) {
   if (count > 0 && (count >= settings.max_queue_messages ||
                     queued_bytes_ + frame->bytes.size() > settings.max_queue_bytes)) {
     Bump(shard_->counters().slow_consumer_closes);
-    LOG_WARNING("closing a slow WebSocket consumer: ", count, " frames / ", queued_bytes_,
+    LOG_WARNING("closing a slow WebSocket consumer (conn_id=", conn_id_, " user=",
+                username_.empty() ? "?" : username_, "): ", count, " frames / ", queued_bytes_,
                 " bytes queued (max_queue_messages ", settings.max_queue_messages, ", max_queue_bytes ",
                 settings.max_queue_bytes, ")");
     BeginClose(ws::kPolicyViolation, "slow consumer: queue limit");
@@ -160,6 +164,8 @@ void WsSession::Enqueue(const FramePtr& frame) {
 }
 
 void WsSession::BeginClose(uint16_t code, std::string_view reason) {
+  if (state_ != State::kClosing && state_ != State::kClosed)
+    LOG_DEBUG("websocket closing: conn_id=", conn_id_, " user=", username_, " code=", code, " reason=", std::string(reason));
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   Detach();
   state_ = State::kClosing;
@@ -306,6 +312,7 @@ void WsSession::WriteNow() {
       return;
     }
     size_t left = static_cast<size_t>(written);
+    Bump(shard_->counters().bytes_out, static_cast<int64_t>(written));
     queued_bytes_ -= left;
     while (left > 0) {
       const size_t remaining = queue_[head_]->bytes.size() - head_offset_;

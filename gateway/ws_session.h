@@ -87,6 +87,9 @@ class WsSession : public PollTarget, public Client {
   // heartbeat, kClosing the end of the grace period.
   SteadyTime deadline_;
   SteadyTime next_ping_;  // kOpen only
+  // For log lines only (slow consumer, DEBUG attach/close).
+  std::string conn_id_;
+  std::string username_;
 };
 
 }  // namespace channelstream

@@ -9,7 +9,9 @@
 #include "common/grpc_security.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/ops_endpoints.h"
 #include "common/process.h"
+#include "rest_adapter/broker_readiness.h"
 #include "rest_adapter/rest_adapter.h"
 
 namespace channelstream {
@@ -25,15 +27,21 @@ int Run(int argc, char** argv, char** envp) {
   std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
   // /ws, /listen and /disconnect are the gateways' here: /openapi.json leaves them out.
   RestAdapter rest_adapter(config, channel, RestAdapter::ClientEndpoints::kOnGateways);
+  absl::StatusOr<std::unique_ptr<OpsEndpoints>> ops =
+      OpsEndpoints::Create(config, BrokerChannelReadiness(channel, config.GetDouble("ready_timeout")));
+  if (!ops.ok()) ExitWithStartupError(std::string(ops.status().message()));
   HttpServerOptions options = HttpServerOptionsFromConfig(config);
   // The handler makes blocking gRPC calls; the HTTP server runs handlers on its loop threads,
   // so io_threads bounds how many broker calls are in flight at once.
   HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+    if ((*ops)->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));
   });
   http_server.SetHeaderCheck([&](const HttpRequestHeader& header, const boost::asio::ip::address& remote) {
+    if (OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
     return rest_adapter.CheckHeaders(header, remote);
   });
+  (*ops)->Install(http_server);
   absl::Status listening = http_server.Listen();
   if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
   http_server.Start();

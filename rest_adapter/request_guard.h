@@ -11,22 +11,12 @@
 #include <boost/asio/ip/network_v6.hpp>
 
 #include "absl/status/statusor.h"
+#include "common/address_allowlist.h"
 #include "absl/time/time.h"
 
 namespace channelstream::rest {
 
-// allow_posting_from: single addresses and CIDR ranges; "0.0.0.0" (or "::") allows any address.
-class AddressAllowlist {
- public:
-  // Error names the entry that does not parse.
-  static absl::StatusOr<AddressAllowlist> Parse(const std::vector<std::string>& entries);
-  bool Allows(const boost::asio::ip::address& address) const;
-
- private:
-  bool any_ = false;
-  std::vector<boost::asio::ip::network_v4> v4_;
-  std::vector<boost::asio::ip::network_v6> v6_;
-};
+using ::channelstream::AddressAllowlist;  // allow_posting_from (common/address_allowlist.h)
 
 struct SignaturePolicy {
   std::string secret;

@@ -17,6 +17,8 @@ PACKAGES=(
   nginx python3-grpcio python3-protobuf
   # process tools the test and benchmark scripts use
   procps util-linux curl
+  # the metrics end-to-end test scrapes a real server with it
+  prometheus
 )
 
 if [[ "${1:-}" == "--list" ]]; then

@@ -3,6 +3,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import itsdangerous
@@ -29,7 +30,8 @@ def wait_for_port(port, process, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited early with {process.returncode}: {process.stderr.read()}")
+            err = process.stderr_text() if hasattr(process, "stderr_text") else process.stderr.read()
+            raise RuntimeError(f"server exited early with {process.returncode}: {err}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -51,9 +53,23 @@ class Server:
         full_env.update(env or {})
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, env=full_env)
+        # Drained as it comes: the access log writes a line per request, and a full pipe would
+        # block the server mid-test.
+        self._stderr_lines = []
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
+        self.process.stderr_text = self.stderr_text
         if wait_port:
             wait_for_port(self.port, self.process)
         self.base = f"http://127.0.0.1:{self.port}"
+
+    def _drain_stderr(self):
+        for line in self.process.stderr:
+            self._stderr_lines.append(line)
+
+    def stderr_text(self):
+        """What the server wrote on stderr so far."""
+        return "".join(self._stderr_lines)
 
     def sign(self, value):
         return itsdangerous.TimestampSigner(self.secret).sign(value).decode()
@@ -66,9 +82,13 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            _, err = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, err = self.process.communicate()
-            return None, err
-        return self.process.returncode, err
+            self.process.wait()
+            self._stderr_thread.join(timeout=5)
+            return None, self.stderr_text()
+        self._stderr_thread.join(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
+        return self.process.returncode, self.stderr_text()
