@@ -73,8 +73,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void OnHeader(beast::error_code ec) {
     if (ec == http::error::body_limit) {  // a Content-Length over the limit fails in the header
-      RefuseBody(http::status::payload_too_large,
-                 absl::StrCat("Request body larger than ", body_limit_, " bytes (", body_limit_key_, ")."));
+      RefuseTooLarge(body_limit_, body_limit_key_);
       return;
     }
     if (ec) {
@@ -142,9 +141,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const size_t limit = std::min(options().max_body_bytes, options().max_unauthenticated_body_bytes);
     boost::optional<uint64_t> length = parser_->content_length();
     if (length && *length > limit) {
-      RefuseBody(http::status::payload_too_large,
-                 absl::StrCat("Request body larger than ", limit,
-                              " bytes (max_unauthenticated_body_bytes)."));
+      RefuseTooLarge(limit, "max_unauthenticated_body_bytes");
       return false;
     }
     const size_t reserve = length ? static_cast<size_t>(*length) : limit;
@@ -159,6 +156,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     body_limit_ = limit;
     body_limit_key_ = "max_unauthenticated_body_bytes";
     return true;
+  }
+
+  // 413 naming the limit and its config key.
+  void RefuseTooLarge(size_t limit, const char* key) {
+    RefuseBody(http::status::payload_too_large,
+               absl::StrCat("Request body larger than ", limit, " bytes (", key, ")."));
   }
 
   void RefuseBody(http::status status, const std::string& message) {
@@ -183,8 +186,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnRead(beast::error_code ec) {
     ReleaseReservation();
     if (ec == http::error::body_limit) {
-      RefuseBody(http::status::payload_too_large,
-                 absl::StrCat("Request body larger than ", body_limit_, " bytes (", body_limit_key_, ")."));
+      RefuseTooLarge(body_limit_, body_limit_key_);
       return;
     }
     if (ec) {
