@@ -63,15 +63,16 @@ int Run(int argc, char** argv, char** envp) {
   gateway.Start();
   http_server.Start();
 
-  const std::string base = absl::StrCat("http://", options.host, ":", http_server.port());
+  const bool tls = options.tls != nullptr;
+  const std::string base = absl::StrCat(tls ? "https://" : "http://", options.host, ":", http_server.port());
   LOG_INFO("channelstream (all-in-one: broker + REST adapter + gateway) serving on ", base);
   LOG_INFO("  server API (signed): ", base, "/connect, /subscribe, /message, /info, ...");
-  LOG_INFO("  clients: ws://", options.host, ":", http_server.port(), "/ws?conn_id=..., ", base,
+  LOG_INFO("  clients: ", tls ? "wss://" : "ws://", options.host, ":", http_server.port(), "/ws?conn_id=..., ", base,
            "/listen?conn_id=...");
   LOG_INFO("  admin: ", base, "/admin  API explorer: ", base, "/api-explorer");
   if (expose_broker) LOG_INFO("  broker gRPC: ", config.GetString("broker_listen"));
 
-  std::string signal = WaitForShutdownSignal();
+  std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
   gateway.Stop();
   http_server.Stop();

@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <optional>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/tls_stream.h"
 
 namespace channelstream {
 
@@ -20,37 +22,84 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// What HttpExchange needs of a connection, whichever stream it runs on.
+class HttpSession {
+ public:
+  virtual ~HttpSession() = default;
+  virtual asio::any_io_executor executor() = 0;
+  virtual void Send(HttpResponse response) = 0;
+  virtual HttpExchange::TakenSocket Release(beast::flat_buffer* leftover) = 0;
+};
+
+namespace {
+
+// The few things that differ between plain TCP and TLS connections.
+void ShutdownSend(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+void ShutdownSend(TlsStream& stream) { stream.ShutdownSend(); }
+HttpExchange::TakenSocket ReleaseStream(beast::tcp_stream& stream) {
+  return {stream.release_socket(), nullptr};
+}
+HttpExchange::TakenSocket ReleaseStream(TlsStream& stream) {
+  SslPtr ssl = stream.release_ssl();
+  return {stream.release_socket(), std::move(ssl)};
+}
+
+}  // namespace
+
 // One client connection: reads a request's headers, lets the HeaderCheck decide whether and how
 // much of the body to read, reads it, hands the request to the handler, writes the answer, repeats.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// `Stream` is beast::tcp_stream, or TlsStream on a TLS port (which first does the handshake).
+template <typename Stream>
+class HttpSessionOn final : public HttpSession, public std::enable_shared_from_this<HttpSessionOn<Stream>> {
  public:
-  HttpSession(tcp::socket socket, HttpServer& server)
-      : stream_(std::move(socket)), server_(server) {
+  template <typename... StreamArgs>
+  HttpSessionOn(HttpServer& server, tcp::socket socket, StreamArgs&&... stream_args)
+      : stream_(std::move(socket), std::forward<StreamArgs>(stream_args)...), server_(server) {
     server_.connections_.Add();
   }
-  ~HttpSession() {
+  ~HttpSessionOn() override {
     ReleaseReservation();
     if (!taken_) server_.connections_.Release();
   }
 
-  void Start() { ReadRequest(); }
+  void Start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      stream_.expires_after(std::chrono::milliseconds(
+          static_cast<long long>(options().idle_timeout_seconds * 1000)));
+      stream_.async_handshake([self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          // A plain-HTTP client, an untrusted certificate, a scanner: one line, and the
+          // connection closes (the client sees the handshake fail).
+          LOG_DEBUG("TLS handshake with ", self->RemoteAddress().to_string(), " failed: ", ec.message());
+          self->Shutdown();
+          return;
+        }
+        self->ReadRequest();
+      });
+    } else {
+      ReadRequest();
+    }
+  }
 
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
-  void Send(HttpResponse response) {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this(),
+  void Send(HttpResponse response) override {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(),
                                             response = std::move(response)]() mutable {
       self->Write(std::move(response));
     });
   }
 
   // The socket leaves; the taker now owns its connection slot (ConnectionGauge::Release).
-  tcp::socket Release(beast::flat_buffer* leftover) {
+  HttpExchange::TakenSocket Release(beast::flat_buffer* leftover) override {
     if (leftover != nullptr) *leftover = std::move(buffer_);
     Observe(101, {});
     stream_.expires_never();
     taken_ = true;
-    return stream_.release_socket();
+    return ReleaseStream(stream_);
   }
 
  private:
@@ -65,7 +114,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     authenticated_ = false;
     stream_.expires_after(std::chrono::milliseconds(
         static_cast<long long>(options().idle_timeout_seconds * 1000)));
-    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](
+    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](
                                                             beast::error_code ec, size_t) {
       self->OnHeader(ec);
     });
@@ -125,7 +174,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       // The client waits for this before it sends the body (curl does for large bodies).
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this()](beast::error_code ec, size_t) {
                           if (ec) return self->Shutdown();
                           self->ReadBody();
                         });
@@ -180,7 +229,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -194,7 +243,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     stream_.expires_never();  // the handler may take its time (long polls)
-    auto exchange = std::make_shared<HttpExchange>(shared_from_this(), parser_->release(),
+    auto exchange = std::make_shared<HttpExchange>(this->shared_from_this(), parser_->release(),
                                                    client_, authenticated_);
     try {
       server_.handler_(exchange);
@@ -232,6 +281,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void Shutdown() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) ShutdownSend(stream_);  // close_notify first
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
@@ -248,17 +298,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto message = std::make_shared<HttpResponse>(std::move(response));
     stream_.expires_after(std::chrono::seconds(30));
     http::async_write(stream_, *message,
-                      [self = shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          ShutdownSend(self->stream_);
                           return;
                         }
                         self->ReadRequest();
                       });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer& server_;
@@ -301,7 +350,7 @@ void HttpExchange::Respond(HttpResponse response) {
   session_->Send(std::move(response));
 }
 
-tcp::socket HttpExchange::TakeSocket(beast::flat_buffer* leftover) {
+HttpExchange::TakenSocket HttpExchange::TakeSocket(beast::flat_buffer* leftover) {
   answered_ = true;
   return session_->Release(leftover);
 }
@@ -384,7 +433,7 @@ void HttpServer::Accept() {
       } else {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<HttpSession>(std::move(socket), *this)->Start();
+        StartSession(std::move(socket));
       }
     } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec.value() == ENOBUFS ||
                ec.value() == ENOMEM) {
@@ -393,6 +442,19 @@ void HttpServer::Accept() {
     }
     Accept();
   });
+}
+
+void HttpServer::StartSession(tcp::socket socket) {
+  if (!options_.tls) {
+    std::make_shared<HttpSessionOn<beast::tcp_stream>>(*this, std::move(socket))->Start();
+    return;
+  }
+  SSL* ssl = options_.tls->NewSsl();
+  if (ssl == nullptr) {  // out of memory: drop this one connection, keep serving
+    LOG_WARNING("TLS: cannot allocate a connection (SSL_new failed)");
+    return;
+  }
+  std::make_shared<HttpSessionOn<TlsStream>>(*this, std::move(socket), ssl)->Start();
 }
 
 void HttpServer::PauseAccepting(const beast::error_code& ec) {

@@ -24,6 +24,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/status/status.h"
+#include "common/tls_context.h"
 
 namespace channelstream {
 
@@ -95,8 +96,12 @@ class HttpExchange {
   // Sends the response (keep-alive honoured). Safe from any thread; later calls are ignored.
   void Respond(HttpResponse response);
   // Hands over the connection (WebSocket upgrade). `leftover` receives bytes already read past
-  // the request. The HTTP session ends without writing anything.
-  boost::asio::ip::tcp::socket TakeSocket(boost::beast::flat_buffer* leftover);
+  // the request (decrypted, on TLS). The HTTP session ends without writing anything.
+  struct TakenSocket {
+    boost::asio::ip::tcp::socket socket;
+    SslPtr tls;  // on a TLS port: the connection's SSL, bound to the socket's fd; else null
+  };
+  TakenSocket TakeSocket(boost::beast::flat_buffer* leftover);
   bool answered() const { return answered_.load(); }
   // The server's HeaderCheck accepted this request as authenticated (no need to check again).
   bool authenticated() const { return authenticated_; }
@@ -123,6 +128,8 @@ struct HttpServerOptions {
   size_t max_unauthenticated_body_bytes = 16 << 10;       // per request (sign-in form, /disconnect)
   size_t max_unauthenticated_bytes_in_flight = 1 << 20;   // all such bodies being read at once
   double accept_retry_max_seconds = 1;  // back-off ceiling while accept() finds no descriptors
+  // Set: the port speaks only TLS (https, wss) with this context's current certificate.
+  std::shared_ptr<TlsContext> tls;
 };
 
 // max_connections as the server applies it: `configured`, or the open-files limit less a reserve.
@@ -153,8 +160,11 @@ class HttpServer {
   std::vector<boost::asio::io_context*> loops();
 
  private:
-  friend class HttpSession;
+  template <typename Stream>
+  friend class HttpSessionOn;
   void Accept();
+  // An accepted connection's session: plain HTTP, or TLS when options_.tls is set.
+  void StartSession(boost::asio::ip::tcp::socket socket);
   // accept() found no descriptors: wait (doubling up to accept_retry_max_seconds), then retry.
   void PauseAccepting(const boost::system::error_code& ec);
   // At max_connections: a canned 503 written without blocking, then close.

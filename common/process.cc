@@ -35,18 +35,41 @@ void BlockShutdownSignals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that vanishes mid-write must not kill the server
 }
 
-std::string WaitForShutdownSignal() {
+std::string WaitForShutdownSignal(const std::function<void()>& on_reload) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  int received = 0;
-  sigwait(&signals, &received);
-  return received == SIGINT ? "SIGINT" : "SIGTERM";
+  sigaddset(&signals, SIGHUP);
+  while (true) {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received != SIGHUP) return received == SIGINT ? "SIGINT" : "SIGTERM";
+    if (on_reload) {
+      on_reload();
+    } else {
+      LOG_INFO("received SIGHUP: nothing to reload");
+    }
+  }
+}
+
+void ReloadTls(const HttpServerOptions& options) {
+  if (!options.tls) {
+    LOG_INFO("received SIGHUP: nothing to reload (no tls_cert)");
+    return;
+  }
+  absl::Status reloaded = options.tls->Reload();
+  if (reloaded.ok()) {
+    LOG_INFO("received SIGHUP: TLS certificate reloaded; new connections use it");
+  } else {
+    LOG_ERROR("received SIGHUP: TLS certificate not reloaded, keeping the current one: ",
+              reloaded.message());
+  }
 }
 
 void WarnAboutDefaultSecrets(const Config& config) {
@@ -73,6 +96,15 @@ HttpServerOptions HttpServerOptionsFromConfig(const Config& config) {
       static_cast<size_t>(config.GetInt("max_unauthenticated_body_bytes"));
   options.max_unauthenticated_bytes_in_flight =
       static_cast<size_t>(config.GetInt("max_unauthenticated_bytes_in_flight"));
+  TlsSettings tls{config.GetString("tls_cert"), config.GetString("tls_key"),
+                  config.GetString("tls_min_version")};
+  if (tls.min_version != "1.2" && tls.min_version != "1.3")
+    ExitWithStartupError("tls_min_version must be 1.2 or 1.3, not '" + tls.min_version + "'");
+  if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+    absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(std::move(tls));
+    if (!context.ok()) ExitWithStartupError(std::string(context.status().message()));
+    options.tls = *std::move(context);
+  }
   return options;
 }
 

@@ -286,16 +286,18 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
   // 0.7 semantics: the upgrade succeeds and an unknown conn_id is closed right away.
   std::string normalized = conn_id != nullptr && IsUuid(*conn_id) ? NormalizeUuid(*conn_id) : std::string();
   boost::beast::flat_buffer leftover;
-  asio::ip::tcp::socket socket = exchange->TakeSocket(&leftover);
+  HttpExchange::TakenSocket taken = exchange->TakeSocket(&leftover);
   boost::system::error_code ec;
-  const int fd = socket.release(ec);  // leaves Asio: the shard's epoll set watches it from now on
+  // Leaves Asio: the shard's epoll set watches it from now on (with its SSL, on a TLS port).
+  const int fd = taken.socket.release(ec);
   if (ec) {  // the connection is already gone
     shard->ReleaseConnection();
     return;
   }
   auto bytes = leftover.data();
   WsSession::Open(*shard, fd, NextHandle(shard->index()), std::move(response),
-                  std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized);
+                  std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized,
+                  std::move(taken.tls));
   shard->EndTurn();
 }
 

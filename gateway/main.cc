@@ -54,12 +54,14 @@ int Run(int argc, char** argv, char** envp) {
   gateway.Start();
   http_server.Start();
 
-  LOG_INFO("channelstream gateway serving on http://", options.host, ":", http_server.port(),
+  const bool tls = options.tls != nullptr;
+  LOG_INFO("channelstream gateway serving on ", tls ? "https://" : "http://", options.host, ":", http_server.port(),
            " (", http_server.loops().size(), " event loops), broker at ", config.GetString("broker_address"));
-  LOG_INFO("  clients: ws://", options.host, ":", http_server.port(), "/ws?conn_id=...  http://",
+  LOG_INFO("  clients: ", tls ? "wss://" : "ws://", options.host, ":", http_server.port(), "/ws?conn_id=...  ",
+           tls ? "https://" : "http://",
            options.host, ":", http_server.port(), "/listen?conn_id=...  /disconnect");
 
-  std::string signal = WaitForShutdownSignal();
+  std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
   gateway.Stop();
   http_server.Stop();

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"
+#include "gateway/tls_io.h"
 
 namespace channelstream {
 
@@ -23,15 +24,15 @@ constexpr int kMaxReadsPerEvent = 16;
 }  // namespace
 
 void WsSession::Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                     std::string_view leftover, const std::string& conn_id) {
-  auto session = std::make_shared<WsSession>(shard, fd, handle);
+                     std::string_view leftover, const std::string& conn_id, SslPtr tls) {
+  auto session = std::make_shared<WsSession>(shard, fd, handle, tls.release());
   WsSession* raw = session.get();
   shard.Register(handle, std::move(session));
   raw->Start(std::move(handshake_response), leftover, conn_id);
 }
 
-WsSession::WsSession(Shard& shard, int fd, uint64_t handle)
-    : fd_(fd), shard_(&shard), handle_(handle), parser_(shard.settings().max_client_message_bytes) {}
+WsSession::WsSession(Shard& shard, int fd, uint64_t handle, SSL* tls)
+    : fd_(fd), shard_(&shard), ssl_(tls), handle_(handle), parser_(shard.settings().max_client_message_bytes) {}
 
 WsSession::~WsSession() { CloseSocket(); }
 
@@ -72,6 +73,9 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
     }
   }
   if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
+  // TLS: bytes decrypted past the upgrade request may wait inside OpenSSL, where no epoll
+  // edge will ever report them.
+  if (ssl_ != nullptr && fd_ >= 0 && state_ != State::kClosed && SSL_pending(ssl_) > 0) OnReadableTls();
 }
 
 void WsSession::OnAttachResult(const v1::AttachResult& result) {
@@ -171,7 +175,9 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   state_ = State::kClosing;
   deadline_ = std::chrono::steady_clock::now() + kCloseGrace;
   // Keep only a frame already partly on the wire; drop everything not started.
-  const bool keep_head = head_ < queue_.size() && (head_offset_ > 0 || !handshake_written_);
+  // On TLS a write waiting for the socket has its frame committed to OpenSSL: keep it too.
+  const bool keep_head = head_ < queue_.size() && (head_offset_ > 0 || !handshake_written_ ||
+                                                   (ssl_ != nullptr && waiting_writable_));
   const size_t keep = keep_head ? head_ + 1 : head_;
   for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->bytes.size();
   queue_.resize(keep);
@@ -194,6 +200,10 @@ void WsSession::FinalClose() {
 void WsSession::CloseSocket() {
   if (fd_ < 0) return;
   shard_->poller().Remove(fd_);  // before close: no event may name this session afterwards
+  if (ssl_ != nullptr) {
+    TlsClose(ssl_, /*notify=*/!send_side_shut_);
+    ssl_ = nullptr;
+  }
   ::close(fd_);
   fd_ = -1;
   shard_->ReleaseConnection();
@@ -221,13 +231,22 @@ void WsSession::OnPollEvent(uint32_t events) {
     OnReadable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     if (state_ == State::kClosed) return;
   }
-  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && waiting_writable_) {
+  if (ssl_ != nullptr && read_wants_write_ && (events & EPOLLOUT)) {
+    OnReadableTls();
+    if (state_ == State::kClosed) return;
+  }
+  // A TLS write may also wait for readability (OpenSSL reading a post-handshake message).
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP) || ssl_ != nullptr) && waiting_writable_) {
     waiting_writable_ = false;
     WriteNow();
   }
 }
 
 void WsSession::OnReadable(bool peer_closed) {
+  if (ssl_ != nullptr) {
+    OnReadableTls();  // TLS reads until SSL_ERROR_WANT_READ, which also covers peer_closed
+    return;
+  }
   uint8_t* buffer = shard_->read_buffer();
   std::vector<ws::ClientEvent> events;
   for (int round = 0; round < kMaxReadsPerEvent; ++round) {
@@ -242,22 +261,26 @@ void WsSession::OnReadable(bool peer_closed) {
       FinalClose();
       return;
     }
-    last_activity_ = std::chrono::steady_clock::now();  // any client traffic is a heartbeat
-    if (!parser_.failed()) {
-      parser_.Feed(buffer, static_cast<size_t>(n), &events);
-      for (auto& event : events) {
-        HandleClientEvent(event);
-        if (state_ == State::kClosed) return;
-      }
-      events.clear();
-      if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
-    }
+    if (!ConsumeClientBytes(buffer, static_cast<size_t>(n), events)) return;
     // A short read of a stream socket means it is drained (epoll(7)): spare the EAGAIN call,
     // unless the client also closed: then read on to see the end of stream now.
     if (!peer_closed && static_cast<size_t>(n) < Shard::kReadBufferBytes) return;
   }
   // Not drained yet and no new edge will come for these bytes: have them reported again.
   shard_->poller().Rearm(fd_, this);
+}
+
+bool WsSession::ConsumeClientBytes(const uint8_t* data, size_t size, std::vector<ws::ClientEvent>& events) {
+  last_activity_ = std::chrono::steady_clock::now();  // any client traffic is a heartbeat
+  if (parser_.failed()) return true;
+  parser_.Feed(data, size, &events);
+  for (auto& event : events) {
+    HandleClientEvent(event);
+    if (state_ == State::kClosed) return false;
+  }
+  events.clear();
+  if (parser_.failed()) BeginClose(parser_.error_code(), parser_.error_reason());
+  return true;
 }
 
 void WsSession::HandleClientEvent(ws::ClientEvent& event) {
@@ -289,6 +312,7 @@ void WsSession::HandleClientEvent(ws::ClientEvent& event) {
 
 void WsSession::WriteNow() {
   if (state_ == State::kClosed || waiting_writable_) return;
+  if (ssl_ != nullptr && !WriteQueuedTls()) return;
   while (head_ < queue_.size()) {
     iovec iov[kMaxIov];
     size_t count = 0;
@@ -339,6 +363,7 @@ void WsSession::WriteNow() {
       return;
     }
     send_side_shut_ = true;
+    if (ssl_ != nullptr) SSL_shutdown(ssl_);  // close_notify before the TCP FIN (best effort)
     ::shutdown(fd_, SHUT_WR);
   }
 }

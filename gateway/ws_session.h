@@ -1,6 +1,7 @@
 // One WebSocket client after the HTTP upgrade. Beast parsed the upgrade request; from then on
-// the session owns the plain socket fd, writes pre-built frames straight to it and parses client
-// frames with the sans-I/O codec. Idle sessions hold no buffers and no pending operation: the
+// the session owns the socket fd, writes pre-built frames straight to it and parses client
+// frames with the sans-I/O codec. On a TLS port (wss) it also owns the connection's SSL*, bound
+// to the same fd, and goes through SSL_read/SSL_write instead (ws_session_tls.cc). Idle sessions hold no buffers and no pending operation: the
 // fd sits in the shard's edge-triggered epoll set (SocketPoller), reads use the loop's shared
 // read buffer, and the write queue is a vector of shared frame pointers released when drained.
 #pragma once
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/tls_context.h"
 #include "gateway/shard.h"
 #include "gateway/socket_poller.h"
 #include "gateway/ws_codec.h"
@@ -20,13 +22,14 @@ class WsSession : public PollTarget, public Client {
  public:
   // On the shard's loop: takes ownership of the upgraded connection `fd`, registers the session
   // with the shard, queues the 101 answer, feeds bytes read past the request and attaches
-  // `conn_id` (an empty conn_id is unknown: the socket is closed at once).
+  // `conn_id` (an empty conn_id is unknown: the socket is closed at once). `tls`: the
+  // connection's SSL on a TLS port (null: plain socket).
   static void Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                   std::string_view leftover, const std::string& conn_id);
+                   std::string_view leftover, const std::string& conn_id, SslPtr tls = nullptr);
 
   // Use Open(). The shard owns the session (its client map, then its retired list until the end
   // of the turn), so the raw shard pointer stays valid for the session's whole life.
-  WsSession(Shard& shard, int fd, uint64_t handle);
+  WsSession(Shard& shard, int fd, uint64_t handle, SSL* tls = nullptr);
   ~WsSession() override;
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
@@ -57,12 +60,20 @@ class WsSession : public PollTarget, public Client {
   // report it again). With `peer_closed` (EPOLLRDHUP/HUP) it reads on to the end of stream, which
   // no later edge would report.
   void OnReadable(bool peer_closed);
+  // Parses what a read brought; false once the session is closed.
+  bool ConsumeClientBytes(const uint8_t* data, size_t size, std::vector<ws::ClientEvent>& events);
   void HandleClientEvent(ws::ClientEvent& event);
 
   // Gather-writes everything queued (sendmsg, up to 64 frames per call) until drained or the
   // socket would block; then the next EPOLLOUT edge resumes it.
   void WriteNow();
   void ReleaseQueue();
+
+  // The TLS (wss) transport, ws_session_tls.cc. Reads until OpenSSL wants more from the socket
+  // (decrypted bytes may sit in OpenSSL with the socket already drained).
+  void OnReadableTls();
+  // SSL_write of the queued frames, one at a time; false when blocked or closed.
+  bool WriteQueuedTls();
 
   // Small fields first: they fill Client's tail padding (Itanium ABI).
   State state_ = State::kAttaching;
@@ -71,10 +82,12 @@ class WsSession : public PollTarget, public Client {
   bool close_when_sent_ = false;    // both close frames exchanged: close TCP once ours is out
   bool send_side_shut_ = false;
   bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
+  bool read_wants_write_ = false;   // TLS: SSL_read must be retried on EPOLLOUT
   int fd_;                          // -1 once closed
   uint32_t head_offset_ = 0;        // bytes of queue_[head_] already written (frames come from protobuf messages: < 2 GB)
 
   Shard* shard_;
+  SSL* ssl_;  // TLS: owned, bound to fd_ (freed in CloseSocket); nullptr on a plain socket
   const uint64_t handle_;
   ws::FrameParser parser_;
 

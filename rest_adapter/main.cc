@@ -46,12 +46,13 @@ int Run(int argc, char** argv, char** envp) {
   if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
   http_server.Start();
 
-  const std::string base = absl::StrCat("http://", options.host, ":", http_server.port());
+  const std::string base =
+      absl::StrCat(options.tls ? "https://" : "http://", options.host, ":", http_server.port());
   LOG_INFO("channelstream REST adapter serving on ", base, ", broker at ", config.GetString("broker_address"));
   LOG_INFO("  server API (signed): ", base, "/connect, /subscribe, /message, /info, ...");
   LOG_INFO("  admin: ", base, "/admin  API explorer: ", base, "/api-explorer");
 
-  std::string signal = WaitForShutdownSignal();
+  std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
   http_server.Stop();
   LOG_INFO("stopped");
