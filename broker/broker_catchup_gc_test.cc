@@ -53,7 +53,14 @@ TEST_F(CatchupTest, LongPollCycleLosesAndDuplicatesNothing) {
     for (const Json& frame : Parse(result)) received.push_back(frame["message"]);
     ASSERT_TRUE(Publish("room", "x", std::to_string(expected++)).ok());
     for (const Json& live : DeliveredTo(gw, 100 + poll)) received.push_back(live["message"]);
-    state->Detach(gw, 100 + poll, now);
+    // The answer carried everything: the gateway reports the last offset it delivered.
+    v1::Detach detach;
+    detach.set_handle(100 + poll);
+    detach.set_has_marks(true);
+    v1::ChannelMark* mark = detach.add_delivered();
+    mark->set_channel("room");
+    mark->set_seq(state->channels().at("room").seq);
+    state->Detach(gw, 100 + poll, now, &detach);
     Advance(absl::Seconds(1));
   }
   ASSERT_EQ(static_cast<int>(received.size()), expected);
@@ -83,10 +90,13 @@ TEST_F(CatchupTest, DetachWithMarksKeepsFramesInFlightDue) {
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0]["message"], "in flight");
   EXPECT_EQ(again[0]["catchup"], true);
-  // Without marks, everything routed counts as delivered.
+  // Without marks (the gateway stream ended) nothing since the attach counts as delivered.
   state->Detach(gw, 2, now);
   ASSERT_TRUE(Publish("room", "x", "\"routed\"").ok());
-  EXPECT_EQ(Parse(Attach(gw, 3, id)).size(), 1u);  // only what came while detached
+  std::vector<Json> third = Parse(Attach(gw, 3, id));
+  ASSERT_EQ(third.size(), 2u);
+  EXPECT_EQ(third[0]["message"], "in flight");
+  EXPECT_EQ(third[1]["message"], "routed");
 }
 
 TEST_F(CatchupTest, AttachWithoutCatchupSkipsFrames) {
@@ -118,8 +128,14 @@ TEST_F(CatchupTest, CatchupIsBoundedByCountAndAge) {
   const std::string a = Connect("alice", {"room"});
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Publish("room", "x", std::to_string(i)).ok());
   std::vector<Json> frames = Parse(Attach(gw, 1, a));
-  ASSERT_EQ(frames.size(), 3u);
-  EXPECT_EQ(frames[0]["message"], 2);
+  // The window lost offsets 1 and 2: said first, then what is left.
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[0]["type"], "recovery_failed");
+  EXPECT_EQ(frames[0]["reason"], "window_moved");
+  EXPECT_EQ(frames[0]["since"]["offset"], 0);
+  EXPECT_EQ(frames[0]["offset"], 2);
+  EXPECT_EQ(frames[1]["message"], 2);
+  EXPECT_EQ(frames[1]["offset"], 3);
   state->Detach(gw, 1, now);
 
   ASSERT_TRUE(Publish("room", "x", "old").ok() || true);
@@ -127,8 +143,10 @@ TEST_F(CatchupTest, CatchupIsBoundedByCountAndAge) {
   Advance(absl::Seconds(11));
   ASSERT_TRUE(Publish("room", "x", "6").ok());
   frames = Parse(Attach(gw, 1, a));
-  ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0]["message"], 6);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0]["reason"], "window_moved");
+  EXPECT_EQ(frames[0]["offset"], 6) << "offsets 1-6 were cut or aged out";
+  EXPECT_EQ(frames[1]["message"], 6);
 }
 
 TEST_F(CatchupTest, NoFramesWhenStoreFramesIsOff) {
@@ -137,7 +155,11 @@ TEST_F(CatchupTest, NoFramesWhenStoreFramesIsOff) {
   Configure("room", config);
   const std::string a = Connect("alice", {"room"});
   ASSERT_TRUE(Publish("room", "x", "1").ok());
-  EXPECT_EQ(Attach(gw, 1, a).catchup_json_size(), 0);
+  // Nothing to replay, and the client is told so rather than left with a silent gap.
+  std::vector<Json> frames = Parse(Attach(gw, 1, a));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0]["type"], "recovery_failed");
+  EXPECT_EQ(frames[0]["offset"], 1);
 }
 
 TEST_F(CatchupTest, GatewayLossDropsAttachmentsAndAnotherGatewayCatchesUp) {
@@ -152,9 +174,11 @@ TEST_F(CatchupTest, GatewayLossDropsAttachmentsAndAnotherGatewayCatchesUp) {
   ASSERT_TRUE(Publish("room", "x", "2").ok());
   EXPECT_TRUE(out.empty()) << "no gateway holds the connection";
   const uint64_t other = state->AddGateway("other");
+  // The lost gateway reported nothing: what was routed through it stays due (at least once).
   std::vector<Json> frames = Parse(Attach(other, 1, a));
-  ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0]["message"], 2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0]["message"], 1);
+  EXPECT_EQ(frames[1]["message"], 2);
 }
 
 TEST_F(CatchupTest, DisconnectKicksAttachedSockets) {

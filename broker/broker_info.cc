@@ -18,6 +18,8 @@ void BrokerState::FillChannelInfo(const ChannelRecord& channel, bool include_his
     for (const Json& message : channel.history) info->add_history_json(DumpJson(message));
   }
   info->set_last_active(FormatTimestamp(channel.last_active));
+  info->set_offset(channel.seq);
+  info->set_epoch(channel.epoch);
   info->set_total_connections(static_cast<int32_t>(channel.conn_ids.size()));
   info->set_total_users(static_cast<int32_t>(channel.user_connections.size()));
   if (include_users) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/broker_state.h"
+#include "broker/catchup.h"
 #include "common/ids.h"
 #include "common/text.h"
 
@@ -12,7 +13,7 @@ namespace channelstream {
 namespace {
 
 // Keys a publication may not smuggle into the client-visible object through extra_json.
-const char* const kHiddenKeys[] = {"pm_users", "exclude_users", "no_history"};
+const char* const kHiddenKeys[] = {"pm_users", "exclude_users", "no_history", "epoch", "offset"};
 
 std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return std::vector<std::string>(items.begin(), items.end());
@@ -49,11 +50,12 @@ void ApplyEdit(const v1::MessageEdit& edit, const Json& message, const std::stri
 
 }  // namespace
 
-void BrokerState::TrimFrames(FrameLog* frames, absl::Time now) const {
-  while (!frames->empty() && static_cast<int64_t>(frames->size()) > options_.catchup_frames)
+void BrokerState::TrimFrames(FrameLog* frames, uint64_t* trimmed_through, absl::Time now) const {
+  while (!frames->empty() && (static_cast<int64_t>(frames->size()) > options_.catchup_frames ||
+                              frames->front().time + options_.catchup_max_age < now)) {
+    *trimmed_through = std::max(*trimmed_through, frames->front().seq);
     frames->pop_front();
-  while (!frames->empty() && frames->front().time + options_.catchup_max_age < now)
-    frames->pop_front();
+  }
 }
 
 void BrokerState::Route(const std::vector<const ConnectionRecord*>& recipients,
@@ -78,7 +80,7 @@ void BrokerState::Route(const std::vector<const ConnectionRecord*>& recipients,
 uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
                                     const std::vector<std::string>& only_users,
                                     const std::vector<std::string>& exclude_users, absl::Time now,
-                                    Outbox* out, std::shared_ptr<const std::string> encoded) {
+                                    Outbox* out, std::string encoded) {
   const uint64_t seq = ++channel.seq;
   channel.last_active = now;
   Frame frame;
@@ -94,21 +96,25 @@ uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
     ++counters_.total_messages;
     recipients.push_back(&conn);
   }
-  if (encoded == nullptr) encoded = std::make_shared<const std::string>(DumpJson(payload));
-  Route(recipients, encoded, channel.name, seq, out);
+  if (encoded.empty()) encoded = DumpJson(payload);
+  AppendPosition(&encoded, channel.epoch, seq);
+  Route(recipients, std::make_shared<const std::string>(std::move(encoded)), channel.name, seq, out);
   if (channel.settings.store_frames()) {
     frame.payload = payload;
     channel.frames.push_back(std::move(frame));
-    TrimFrames(&channel.frames, now);
+    TrimFrames(&channel.frames, &channel.trimmed_through, now);
+  } else {
+    channel.trimmed_through = seq;  // nothing kept: no position before now is recoverable
   }
   return seq;
 }
 
 void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json& payload,
                               const std::vector<std::string>& exclude_users, absl::Time now,
-                              Outbox* out, std::shared_ptr<const std::string> encoded) {
+                              Outbox* out, std::string encoded) {
   std::set<std::string> targets(users.begin(), users.end());
   for (const std::string& excluded : exclude_users) targets.erase(excluded);
+  if (encoded.empty()) encoded = DumpJson(payload);
   std::vector<const ConnectionRecord*> recipients;
   for (const std::string& name : targets) {
     auto user = users_.find(name);
@@ -119,15 +125,18 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
     frame.uuid = payload.value("uuid", "");
     frame.payload = payload;
     user->second.frames.push_back(std::move(frame));
-    TrimFrames(&user->second.frames, now);
+    TrimFrames(&user->second.frames, &user->second.trimmed_through, now);
+    // Each user's private stream has its own offsets: one encoding per recipient user.
+    recipients.clear();
     for (const Uuid& conn_id : user->second.conn_ids) {
       ++counters_.total_messages;
       recipients.push_back(&connections_.at(conn_id));
     }
+    if (recipients.empty()) continue;
+    const uint64_t seq = user->second.frame_seq;
+    Route(recipients, std::make_shared<const std::string>(WithPosition(encoded, user->second.epoch, seq)),
+          "", seq, out);
   }
-  if (recipients.empty()) return;
-  if (encoded == nullptr) encoded = std::make_shared<const std::string>(DumpJson(payload));
-  Route(recipients, encoded, "", 0, out);
 }
 
 absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl::Time now,
@@ -178,7 +187,9 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
     payload["type"] = "message";
     payload["catchup"] = false;
     payload["edited"] = nullptr;
-    p.encoded = std::make_shared<const std::string>(DumpJson(payload));
+    p.uuid_given = !item.uuid().empty();
+    p.encoded = DumpJson(payload);
+    p.encoded.reserve(p.encoded.size() + 40);  // room for the position keys
     Json echo = payload;
     echo["pm_users"] = p.pm_users;
     echo["exclude_users"] = p.exclude_users;
@@ -192,26 +203,54 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
 void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl::Time now,
                                v1::PublishResponse* response, Outbox* out) {
   for (PreparedPublication& p : prepared) {
-    ++counters_.total_unique_messages;
-    uint64_t seq = 0;
-    if (!p.channel.empty()) {
-      auto channel = channels_.find(p.channel);
-      if (channel != channels_.end()) {
-        ChannelRecord& record = channel->second;
-        if (record.settings.store_history() && !p.no_history &&
-            record.settings.history_size() > 0) {
-          record.history.push_back(p.payload);
-          while (record.history.size() > static_cast<size_t>(record.settings.history_size()))
-            record.history.pop_front();
-        }
-        seq = EmitToChannel(record, p.payload, p.pm_users, p.exclude_users, now, out, p.encoded);
-      }
-    } else {
-      EmitToUsers(p.pm_users, p.payload, p.exclude_users, now, out, p.encoded);
-    }
     v1::PublishedMessage* published = response->add_messages();
     published->set_message_json(std::move(p.echo_json));
-    published->set_seq(seq);
+    const std::string uuid = p.payload.value("uuid", "");
+    if (!p.channel.empty()) {
+      auto channel = channels_.find(p.channel);
+      if (channel == channels_.end()) {
+        ++counters_.total_unique_messages;
+        continue;  // 0.7 accepts it and delivers it nowhere
+      }
+      ChannelRecord& record = channel->second;
+      published->set_epoch(record.epoch);
+      // A backend retrying a publication (same uuid) within the window gets the first answer's
+      // position back; the message is stored and delivered once.
+      if (p.uuid_given) {
+        if (const Frame* earlier = FindFrame(&record.frames, uuid)) {
+          published->set_seq(earlier->seq);
+          published->set_duplicate(true);
+          continue;
+        }
+      }
+      ++counters_.total_unique_messages;
+      const bool keep = record.settings.store_history() && !p.no_history &&
+                        record.settings.history_size() > 0;
+      const uint64_t seq =
+          EmitToChannel(record, p.payload, p.pm_users, p.exclude_users, now, out, std::move(p.encoded));
+      published->set_seq(seq);
+      if (keep) {
+        Json& entry = record.history.emplace_back(std::move(p.payload));
+        entry["epoch"] = record.epoch;
+        entry["offset"] = seq;
+        while (record.history.size() > static_cast<size_t>(record.settings.history_size()))
+          record.history.pop_front();
+      }
+    } else {
+      if (p.uuid_given) {
+        bool seen = false;
+        for (const std::string& name : p.pm_users) {
+          auto user = users_.find(name);
+          if (user != users_.end() && FindFrame(&user->second.frames, uuid) != nullptr) seen = true;
+        }
+        if (seen) {
+          published->set_duplicate(true);
+          continue;
+        }
+      }
+      ++counters_.total_unique_messages;
+      EmitToUsers(p.pm_users, p.payload, p.exclude_users, now, out, std::move(p.encoded));
+    }
   }
 }
 

@@ -112,8 +112,12 @@ TEST_F(MessagesTest, PrivateMessageReachesEveryConnectionOfTheUser) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(SortedHandles(out[0]), (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(out[0].channel, "");
-  EXPECT_EQ(out[0].seq, 0u);
-  EXPECT_TRUE(Json::parse(*out[0].payload_json)["channel"].is_null());
+  // Private messages are numbered in the user's own stream (channel empty).
+  EXPECT_EQ(out[0].seq, 1u);
+  const Json delivered = Json::parse(*out[0].payload_json);
+  EXPECT_TRUE(delivered["channel"].is_null());
+  EXPECT_EQ(delivered["offset"], 1);
+  EXPECT_EQ(delivered["epoch"], state->users().at("alice").epoch);
   EXPECT_EQ(response.messages(0).seq(), 0u);
 }
 

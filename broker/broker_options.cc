@@ -1,5 +1,7 @@
 #include "broker/broker_options.h"
 
+#include <algorithm>
+
 namespace channelstream {
 
 BrokerOptions BrokerOptions::FromConfig(const Config& config) {
@@ -9,6 +11,10 @@ BrokerOptions BrokerOptions::FromConfig(const Config& config) {
   options.gc_channels_after = absl::Seconds(config.GetDouble("gc_channels_after"));
   options.catchup_max_age = absl::Seconds(config.GetDouble("catchup_max_age"));
   options.catchup_frames = config.GetInt("catchup_frames");
+  options.max_catchup_bytes = config.GetInt("max_catchup_bytes");
+  // One stream message must stay far below the transport's limit, whatever the key says.
+  options.catchup_chunk_bytes = std::max<int64_t>(
+      4096, std::min(config.GetInt("catchup_chunk_bytes"), config.GetInt("grpc_max_message_bytes") / 4));
   options.max_payload_bytes = config.GetInt("max_payload_bytes");
   options.max_channels_per_connection = config.GetInt("max_channels_per_connection");
   options.max_connections_per_user = config.GetInt("max_connections_per_user");

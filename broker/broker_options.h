@@ -15,6 +15,10 @@ struct BrokerOptions {
   absl::Duration gc_channels_after = absl::Hours(72);
   absl::Duration catchup_max_age = absl::Seconds(60);
   int64_t catchup_frames = 100;
+  // Catch-up bytes one attach may send (older frames past it are cut and reported), and the
+  // budget of one broker->gateway message (catch-up chunks, delivery batches).
+  int64_t max_catchup_bytes = 8 << 20;
+  int64_t catchup_chunk_bytes = 1 << 20;
   int64_t max_payload_bytes = 65536;
   int64_t max_channels_per_connection = 1000;
   int64_t max_connections_per_user = 1000;

@@ -155,11 +155,14 @@ void BrokerService::HandleGatewayUp(uint64_t gateway, const v1::GatewayUp& up) {
   if (stream == streams_.end()) return;
   const absl::Time now = clock_();
   if (up.has_attach()) {
-    if (!stream->second.session->Push(state_.Attach(gateway, up.attach(), now))) {
+    Outbox catchup_rest;  // catch-up past the result's chunk, sent right after it
+    if (!stream->second.session->Push(state_.Attach(gateway, up.attach(), now, &catchup_rest))) {
       LOG_WARNING("broker: gateway stream ", gateway,
                   " cannot keep up (max_gateway_queue_items reached); disconnecting it");
       stream->second.cancel();
+      return;
     }
+    DispatchLocked(catchup_rest);
   } else if (up.has_detach()) {
     state_.Detach(gateway, up.detach().handle(), now, &up.detach());
   }
@@ -200,7 +203,8 @@ grpc::Status BrokerService::GatewayStream(
     std::vector<GatewayItem> items;
     bool open = true;
     while (open && session->PopAll(&items, kMaxItemsPerBurst)) {
-      std::vector<v1::GatewayDown> messages = ToGatewayMessages(items);
+      std::vector<v1::GatewayDown> messages =
+          ToGatewayMessages(items, static_cast<size_t>(options_.catchup_chunk_bytes));
       for (size_t i = 0; i < messages.size(); ++i) {
         // Only the burst's last message flushes the stream.
         grpc::WriteOptions options;

@@ -216,8 +216,13 @@ TEST_F(ServiceTest, GatewayStreamAttachDeliverDetachCatchup) {
   EXPECT_EQ(down.delivery().handles(0), 1u);
   EXPECT_EQ(Json::parse(down.delivery().payload_json())["message"]["n"], 1);
 
+  // The socket closed after writing n=1: the detach reports it delivered.
   v1::GatewayUp detach;
   detach.mutable_detach()->set_handle(1);
+  detach.mutable_detach()->set_has_marks(true);
+  v1::ChannelMark* mark = detach.mutable_detach()->add_delivered();
+  mark->set_channel("room");
+  mark->set_seq(down.delivery().seq());
   ASSERT_TRUE(stream->Write(detach));
   ASSERT_TRUE(broker.WaitForState([&](const BrokerState& state) {
     return state.connections().at(Uuid::FromText(id)).attachments.empty();
@@ -362,7 +367,7 @@ TEST(GatewaySessionTest, PopAllMergesConsecutiveDeliveriesIntoBatches) {
   std::vector<GatewayItem> items;
   ASSERT_TRUE(session.PopAll(&items, 100));
   ASSERT_EQ(items.size(), 6u);
-  std::vector<v1::GatewayDown> messages = ToGatewayMessages(items);
+  std::vector<v1::GatewayDown> messages = ToGatewayMessages(items, 1 << 20);
   ASSERT_EQ(messages.size(), 4u) << "attach, batch of three, kick, single delivery (order kept)";
   EXPECT_EQ(messages[0].attach_result().handle(), 9u);
   ASSERT_EQ(messages[1].batch().deliveries_size(), 3);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "broker/catchup.h"
 #include "common/ids.h"
 #include "common/text.h"
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr size_t kMaxUsernameLength = 512;
 constexpr size_t kMaxChannelNameLength = 256;
+constexpr size_t kMaxEpochLength = 64;  // ours are 8 characters; a client may only echo them
 
 std::vector<std::string> ChannelNames(const ConnectionRecord& conn) {
   std::vector<std::string> names;
@@ -65,6 +67,21 @@ absl::Status BrokerState::ValidateChannelConfig(const v1::ChannelConfig& config)
   return absl::OkStatus();
 }
 
+absl::Status BrokerState::ValidatePositions(
+    const google::protobuf::RepeatedPtrField<v1::Position>& positions, const std::string& field) const {
+  // One per subscribed channel plus the private stream.
+  if (positions.size() > options_.max_channels_per_connection + 1)
+    return LimitError("max_channels_per_connection",
+                      absl::StrCat(field, ": more positions than a connection has streams"));
+  for (const v1::Position& position : positions) {
+    if (Utf8Length(position.channel()) > kMaxChannelNameLength)
+      return FieldError(field, absl::StrCat("channel: Length must be between 0 and ", kMaxChannelNameLength, "."));
+    if (position.epoch().size() > kMaxEpochLength)
+      return FieldError(field, absl::StrCat("epoch: Length must be between 0 and ", kMaxEpochLength, "."));
+  }
+  return absl::OkStatus();
+}
+
 void BrokerState::ApplyChannelConfig(const v1::ChannelConfig& config, ChannelRecord* channel) {
   v1::ChannelSettings& s = channel->settings;
   if (config.has_notify_presence()) s.set_notify_presence(config.notify_presence());
@@ -88,6 +105,7 @@ ChannelRecord& BrokerState::GetOrCreateChannel(const std::string& name,
   ChannelRecord& channel = channels_[name];
   channel.name = name;
   channel.uuid = NewUuid();
+  channel.epoch = NewEpoch();
   channel.long_name = name;
   channel.settings = DefaultSettings();
   channel.last_active = now;
@@ -157,6 +175,7 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   if (conn_id_given && !Uuid::Parse(request.conn_id(), &conn_id))
     return FieldError("conn_id", "Not a valid UUID.");
   if (absl::Status s = ValidateChannelNames(request.channels(), "channels"); !s.ok()) return s;
+  if (absl::Status s = ValidatePositions(request.since(), "since"); !s.ok()) return s;
   for (const auto& [name, config] : request.channel_configs()) {
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
   }
@@ -198,6 +217,7 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   if (user.name.empty()) {
     user.name = request.username();
     user.uuid = Uuid::Random();
+    user.epoch = NewEpoch();
   }
   user.set_state(std::move(new_state));
   if (request.state_public_keys_set())
@@ -223,6 +243,10 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
                         config != request.channel_configs().end() ? &config->second : nullptr,
                         now, out);
   }
+  if (request.since_size() > 0) {
+    conn.pending_since = std::make_unique<std::vector<v1::Position>>(request.since().begin(),
+                                                                    request.since().end());
+  }
 
   response->set_conn_id(conn_id.ToString());
   response->set_username(user.name);
@@ -231,6 +255,8 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   std::vector<std::string> channels = ChannelNames(conn);
   for (const std::string& name : channels) response->add_channels(name);
   FillChannelsInfo(channels, request.info(), response->mutable_channels_info());
+  response->mutable_user_position()->set_offset(user.frame_seq);
+  response->mutable_user_position()->set_epoch(user.epoch);
   return absl::OkStatus();
 }
 

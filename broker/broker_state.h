@@ -26,7 +26,8 @@ struct PreparedPublication {
   std::vector<std::string> exclude_users;
   bool no_history = false;
   Json payload;                                  // the client-visible object
-  std::shared_ptr<const std::string> encoded;    // payload, encoded once
+  std::string encoded;                           // payload, encoded once (position keys added when routed)
+  bool uuid_given = false;                       // a retried publication may repeat it
   std::string echo_json;                         // what Publish answers for it
 };
 
@@ -72,7 +73,9 @@ class BrokerState {
   // The stream ended: its attachments are dropped, the connections start idling.
   void RemoveGateway(uint64_t gateway, absl::Time now);
   // Attaches a client socket; with catchup, returns frames the connection has not seen yet.
-  v1::AttachResult Attach(uint64_t gateway, const v1::Attach& attach, absl::Time now);
+  // Catch-up past the AttachResult's chunk (catchup_chunk_bytes) is added to `out` as deliveries
+  // to the same handle, to be sent right after the result.
+  v1::AttachResult Attach(uint64_t gateway, const v1::Attach& attach, absl::Time now, Outbox* out);
   // `marks` (optional) are the client's delivered channel sequence numbers (see v1::Detach).
   void Detach(uint64_t gateway, uint64_t handle, absl::Time now, const v1::Detach* marks = nullptr);
 
@@ -93,6 +96,8 @@ class BrokerState {
   absl::Status ValidateChannelNames(const google::protobuf::RepeatedPtrField<std::string>& names,
                                     const std::string& field) const;
   absl::Status ValidateChannelConfig(const v1::ChannelConfig& config) const;
+  absl::Status ValidatePositions(const google::protobuf::RepeatedPtrField<v1::Position>& positions,
+                                 const std::string& field) const;
   ChannelRecord& GetOrCreateChannel(const std::string& name, const v1::ChannelConfig* config,
                                     absl::Time now);
   void ApplyChannelConfig(const v1::ChannelConfig& config, ChannelRecord* channel);
@@ -113,16 +118,19 @@ class BrokerState {
   uint64_t EmitToChannel(ChannelRecord& channel, const Json& payload,
                          const std::vector<std::string>& only_users,
                          const std::vector<std::string>& exclude_users, absl::Time now,
-                         Outbox* out, std::shared_ptr<const std::string> encoded = nullptr);
+                         Outbox* out, std::string encoded = "");
   // Sends one event to every connection of each user (private messages), storing user frames.
+  // `encoded` (optional) is the payload already serialized; the position keys are added here.
   void EmitToUsers(const std::vector<std::string>& users, const Json& payload,
                    const std::vector<std::string>& exclude_users, absl::Time now, Outbox* out,
-                   std::shared_ptr<const std::string> encoded = nullptr);
+                   std::string encoded = "");
   // Groups the attached sockets of these connections by gateway, one Outbound per gateway.
   void Route(const std::vector<const ConnectionRecord*>& recipients,
              const std::shared_ptr<const std::string>& payload, const std::string& channel,
              uint64_t seq, Outbox* out);
-  void TrimFrames(FrameLog* frames, absl::Time now) const;
+  // Drops frames past catchup_frames or catchup_max_age; `trimmed_through` records how far the
+  // window moved (a deleted message leaves a hole, not a moved window).
+  void TrimFrames(FrameLog* frames, uint64_t* trimmed_through, absl::Time now) const;
 
   void FillChannelsInfo(const std::vector<std::string>& names, const v1::InfoOptions& options,
                         v1::ChannelsInfo* info) const;

@@ -58,12 +58,21 @@ class BrokerStateTestBase : public ::testing::Test {
   }
 
   v1::AttachResult Attach(uint64_t gateway, uint64_t handle, const std::string& conn_id,
-                          bool catchup = true) {
+                          bool catchup = true, const std::vector<v1::Position>& since = {}) {
     v1::Attach attach;
     attach.set_handle(handle);
     attach.set_conn_id(conn_id);
     attach.set_catchup(catchup);
-    return state->Attach(gateway, attach, now);
+    for (const v1::Position& position : since) *attach.add_since() = position;
+    return state->Attach(gateway, attach, now, &out);
+  }
+
+  static v1::Position At(const std::string& channel, uint64_t offset, const std::string& epoch) {
+    v1::Position position;
+    position.set_channel(channel);
+    position.set_offset(offset);
+    position.set_epoch(epoch);
+    return position;
   }
 
   // Payloads delivered to (gateway, handle) in `out`, parsed, in order.

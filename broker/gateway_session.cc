@@ -51,7 +51,11 @@ void FillDelivery(const Outbound& out, v1::Delivery* delivery) {
   delivery->mutable_handles()->Add(out.handles.begin(), out.handles.end());
   delivery->set_channel(out.channel);
   delivery->set_seq(out.seq);
+  delivery->set_catchup(out.catchup);
 }
+
+// What a delivery adds to a batch: its payload and its packed handles.
+size_t DeliveryBytes(const Outbound& out) { return out.payload_json->size() + out.handles.size() * 10; }
 
 }  // namespace
 
@@ -70,7 +74,8 @@ v1::GatewayDown ToGatewayDown(const GatewayItem& item) {
   return down;
 }
 
-std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items) {
+std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items,
+                                               size_t max_batch_bytes) {
   std::vector<v1::GatewayDown> messages;
   auto is_delivery = [](const GatewayItem& item) {
     const auto* out = std::get_if<Outbound>(&item);
@@ -79,7 +84,12 @@ std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& i
   for (size_t i = 0; i < items.size();) {
     size_t end = i + 1;
     if (is_delivery(items[i])) {
-      while (end < items.size() && is_delivery(items[end])) ++end;
+      size_t bytes = DeliveryBytes(std::get<Outbound>(items[i]));
+      while (end < items.size() && is_delivery(items[end])) {
+        bytes += DeliveryBytes(std::get<Outbound>(items[end]));
+        if (bytes > max_batch_bytes) break;
+        ++end;
+      }
     }
     if (end - i == 1) {
       messages.push_back(ToGatewayDown(items[i]));

@@ -43,7 +43,10 @@ class GatewaySession {
 // Builds the wire message for one queued item (done on the writer thread, outside any lock).
 v1::GatewayDown ToGatewayDown(const GatewayItem& item);
 // Builds the wire messages for a run of queued items, in order: consecutive deliveries become
-// one DeliveryBatch, so a gateway wakes once per burst rather than once per delivery.
-std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items);
+// one DeliveryBatch, so a gateway wakes once per burst rather than once per delivery. A batch
+// closes once its payloads reach `max_batch_bytes` (a single delivery may be larger: its payload
+// is bounded by max_payload_bytes, far below the transport's limit).
+std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items,
+                                               size_t max_batch_bytes);
 
 }  // namespace channelstream

@@ -52,7 +52,9 @@ struct ChannelRecord {
   v1::ChannelSettings settings;
   std::deque<Json> history;  // client-visible message objects, oldest first
   FrameLog frames;
-  uint64_t seq = 0;  // last sequence number handed out in this channel
+  uint64_t seq = 0;  // last sequence number handed out in this channel (its offset)
+  std::string epoch;  // names this incarnation of the channel's history (see v1::Position)
+  uint64_t trimmed_through = 0;  // frames up to here left the window (deleted ones do not count)
   ConnIdSet conn_ids;
   NameMap<int> user_connections;  // username -> subscribed connections
   absl::Time last_active;
@@ -65,7 +67,9 @@ struct UserRecord {
   ConnIdSet conn_ids;
   absl::Time last_active;
   FrameLog frames;  // private messages, for catch-up
-  uint64_t frame_seq = 0;
+  uint64_t frame_seq = 0;  // the private stream's offset
+  std::string epoch;       // of the private stream
+  uint64_t trimmed_through = 0;
 
   Json PublicState() const;
   // The state object. Held as null while empty: an empty nlohmann object still allocates its
@@ -93,6 +97,8 @@ struct ConnectionRecord {
   // Empty: idle, counting towards gc_conns_after. Usually one socket, held inline.
   absl::InlinedVector<Attachment, 1> attachments;
   uint64_t seen_user_seq = 0;  // the same mark for the user's private frames
+  // Positions presented on /connect, applied at the next attach (rarely set: no vector inline).
+  std::unique_ptr<std::vector<v1::Position>> pending_since;
 };
 
 struct GatewayRecord {
@@ -109,6 +115,7 @@ struct Outbound {
   std::vector<uint64_t> handles;                    // kick: exactly one
   std::string channel;
   uint64_t seq = 0;
+  bool catchup = false;  // catch-up that did not fit the AttachResult
 };
 
 using Outbox = std::vector<Outbound>;

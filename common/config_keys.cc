@@ -40,6 +40,8 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"max_history_size", KeyType::kInt, "1000", "largest history_size a channel may be configured with", "broker"},
       {"catchup_frames", KeyType::kInt, "100", "catch-up frames kept per channel and per user", "broker"},
       {"catchup_max_age", KeyType::kDouble, "60", "seconds a catch-up frame is kept", "broker"},
+      {"max_catchup_bytes", KeyType::kInt, "8388608", "catch-up bytes one client attach may receive; older frames past it are cut and the client gets a recovery_failed object (reason catchup_limit)", "broker"},
+      {"catchup_chunk_bytes", KeyType::kInt, "1048576", "largest catch-up chunk or delivery batch in one broker->gateway message (at most a quarter of grpc_max_message_bytes)", "broker"},
       {"max_gateway_queue_items", KeyType::kInt, "100000", "deliveries queued for one gateway stream before the broker disconnects that gateway", "broker"},
       // --- gRPC security (broker listener, gateway and REST adapter channels) ---------------
       {"grpc_tls_cert", KeyType::kString, "", "PEM certificate chain the broker's gRPC listener presents (with grpc_tls_key: TLS on)", "broker"},
