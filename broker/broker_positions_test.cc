@@ -174,8 +174,10 @@ TEST_F(PositionsTest, PrivateStreamHasItsOwnPositionAndMarks) {
   request.set_username("alice");
   v1::ConnectResponse response;
   ASSERT_TRUE(state->Connect(request, now, &response, &out).ok());
-  EXPECT_EQ(response.user_position().offset(), 2u);
-  EXPECT_EQ(response.user_position().epoch(), state->users().at("alice").epoch);
+  ASSERT_EQ(response.positions_size(), 1);
+  EXPECT_EQ(response.positions(0).channel(), "");
+  EXPECT_EQ(response.positions(0).offset(), 2u);
+  EXPECT_EQ(response.positions(0).epoch(), state->users().at("alice").epoch);
 }
 
 TEST_F(PositionsTest, CatchupOverBudgetKeepsTheNewestAndReportsTheCut) {

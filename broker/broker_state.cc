@@ -255,8 +255,16 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   std::vector<std::string> channels = ChannelNames(conn);
   for (const std::string& name : channels) response->add_channels(name);
   FillChannelsInfo(channels, request.info(), response->mutable_channels_info());
-  response->mutable_user_position()->set_offset(user.frame_seq);
-  response->mutable_user_position()->set_epoch(user.epoch);
+  for (const auto& [name, seen] : conn.channels) {
+    const ChannelRecord& channel = channels_.at(name);
+    v1::Position* position = response->add_positions();
+    position->set_channel(name);
+    position->set_offset(channel.seq);
+    position->set_epoch(channel.epoch);
+  }
+  v1::Position* own = response->add_positions();
+  own->set_offset(user.frame_seq);
+  own->set_epoch(user.epoch);
   return absl::OkStatus();
 }
 

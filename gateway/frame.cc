@@ -6,7 +6,7 @@ namespace channelstream {
 
 FramePtr MakeDeliveryFrame(std::string_view payload_json,
                            google::protobuf::RepeatedField<uint64_t>* handles, std::string channel,
-                           uint64_t seq) {
+                           uint64_t seq, bool catchup) {
   auto frame = std::make_shared<Frame>();
   const size_t list_size = payload_json.size() + 2;
   uint8_t header[ws::kMaxServerHeaderBytes];
@@ -21,6 +21,7 @@ FramePtr MakeDeliveryFrame(std::string_view payload_json,
   if (handles != nullptr) frame->handles.Swap(handles);
   frame->channel = std::move(channel);
   frame->seq = seq;
+  frame->catchup = catchup;
   return frame;
 }
 

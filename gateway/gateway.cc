@@ -19,6 +19,7 @@
 #include "gateway/broker_link.h"
 #include "gateway/frame.h"
 #include "gateway/long_poll.h"
+#include "common/positions_json.h"
 #include "gateway/query.h"
 #include "gateway/settings.h"
 #include "gateway/shard.h"
@@ -154,7 +155,8 @@ void Gateway::OnBrokerMessage(v1::GatewayDown* message) {
 void Gateway::OnDelivery(v1::Delivery* delivery) {
   const size_t shard_count = shards_.size();
   FramePtr frame = MakeDeliveryFrame(delivery->payload_json(), delivery->mutable_handles(),
-                                     std::move(*delivery->mutable_channel()), delivery->seq());
+                                     std::move(*delivery->mutable_channel()), delivery->seq(),
+                                     delivery->catchup());
   if (shard_count == 1) {
     shards_[0]->PostFrame(std::move(frame));
     return;
@@ -231,17 +233,32 @@ bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
     RespondJson(exchange, http::status::service_unavailable, "{\"error\": \"gateway not running\"}");
     return true;
   }
+  google::protobuf::RepeatedPtrField<v1::Position> since;
+  if (ws || listen) {
+    // Positions the client presents to resume exactly (common/positions_json.h).
+    if (const std::string* text = target.Find("since"); text != nullptr && !text->empty()) {
+      absl::Status read = ReadPositionsText(*text, settings_->max_json_depth, &since);
+      if (!read.ok()) {
+        const std::string message(read.message());
+        const size_t colon = message.find(": ");
+        RespondJson(exchange, http::status::unprocessable_entity,
+                    nlohmann::json{{message.substr(0, colon), {message.substr(colon + 2)}}}.dump());
+        return true;
+      }
+    }
+  }
   if (ws) {
-    HandleWebSocket(exchange, target.Find("conn_id"));
+    HandleWebSocket(exchange, target.Find("conn_id"), std::move(since));
   } else if (listen) {
-    HandleListen(exchange, target.Find("conn_id"), target.Find("callback"));
+    HandleListen(exchange, target.Find("conn_id"), target.Find("callback"), std::move(since));
   } else {
     HandleDisconnect(exchange, target.Find("conn_id"));
   }
   return true;
 }
 
-void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id) {
+void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+                              google::protobuf::RepeatedPtrField<v1::Position> since) {
   HttpRequest& request = exchange->request();
   if (!boost::beast::websocket::is_upgrade(request)) {
     RespondJson(exchange, http::status::bad_request,
@@ -297,12 +314,12 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
   auto bytes = leftover.data();
   WsSession::Open(*shard, fd, NextHandle(shard->index()), std::move(response),
                   std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized,
-                  std::move(taken.tls));
+                  std::move(taken.tls), std::move(since));
   shard->EndTurn();
 }
 
 void Gateway::HandleListen(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
-                           const std::string* callback) {
+                           const std::string* callback, google::protobuf::RepeatedPtrField<v1::Position> since) {
   // 0.7 answers plain JSON to an empty callback=.
   if (callback != nullptr && !callback->empty() && !IsValidCallbackName(*callback)) {
     RespondJson(exchange, http::status::unprocessable_entity,
@@ -321,7 +338,7 @@ void Gateway::HandleListen(const std::shared_ptr<HttpExchange>& exchange, const 
   auto poll = std::make_shared<LongPoll>(shard->shared_from_this(), exchange, NextHandle(shard->index()),
                                          callback != nullptr ? *callback : std::string(),
                                          CorsOrigin(exchange->request()));
-  poll->Start(NormalizeUuid(*conn_id));
+  poll->Start(NormalizeUuid(*conn_id), std::move(since));
   shard->EndTurn();
 }
 

@@ -61,9 +61,11 @@ class Gateway {
   // Access-Control-Allow-Origin for this request ("" for none).
   std::string CorsOrigin(const HttpRequest& request) const;
 
-  void HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id);
+  // `since`: the positions the client presented (empty: resume after the broker's marks).
+  void HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+                       google::protobuf::RepeatedPtrField<v1::Position> since);
   void HandleListen(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
-                    const std::string* callback);
+                    const std::string* callback, google::protobuf::RepeatedPtrField<v1::Position> since);
   void HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange, const std::string* query_conn_id);
   void RespondJson(const std::shared_ptr<HttpExchange>& exchange, boost::beast::http::status status,
                    std::string body) const;

@@ -20,7 +20,7 @@ LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<HttpExchange> e
       cors_origin_(std::move(cors_origin)),
       timer_(shard_->loop()) {}
 
-void LongPoll::Start(const std::string& conn_id) {
+void LongPoll::Start(const std::string& conn_id, google::protobuf::RepeatedPtrField<v1::Position> since) {
   Bump(shard_->counters().long_polls);
   generation_ = shard_->link().generation();
   if (generation_ == 0) {
@@ -33,6 +33,7 @@ void LongPoll::Start(const std::string& conn_id) {
   attach->set_handle(handle_);
   attach->set_conn_id(conn_id);
   attach->set_catchup(true);
+  attach->mutable_since()->Swap(&since);
   attached_ = true;
   shard_->link().Send(generation_, std::move(up));
   // Bound the wait for the broker's answer too.
@@ -49,6 +50,7 @@ void LongPoll::OnAttachResult(const v1::AttachResult& result) {
   open_ = true;
   LOG_DEBUG("long poll attached: handle=", handle_, " user=", result.username(), " catchup=", result.catchup_json_size());
   catchup_.assign(result.catchup_json().begin(), result.catchup_json().end());
+  delivered_.Note(result.catchup_marks());
   ArmTimer(catchup_.empty() ? shard_->settings().wake_connections_after : shard_->settings().long_poll_gather);
 }
 
@@ -102,18 +104,13 @@ void LongPoll::Respond(http::status status, std::string body) {
     v1::Detach* detach = up.mutable_detach();
     detach->set_handle(handle_);
     // Report what this answer carries, so frames still in flight to us are not taken as seen.
-    detach->set_has_marks(true);
-    std::map<std::string_view, uint64_t> marks;
-    for (const FramePtr& frame : frames_) {
-      if (frame->seq == 0) continue;
-      uint64_t& mark = marks[frame->channel];
-      mark = std::max(mark, frame->seq);
+    // (An error answer carries nothing: its catch-up stays due.)
+    if (status == http::status::ok) {
+      for (const FramePtr& frame : frames_) delivered_.Note(*frame);
+    } else {
+      delivered_ = DeliveredMarks();
     }
-    for (const auto& [channel, seq] : marks) {
-      v1::ChannelMark* mark = detach->add_delivered();
-      mark->set_channel(std::string(channel));
-      mark->set_seq(seq);
-    }
+    delivered_.FillDetach(detach);
     shard_->link().Send(generation_, std::move(up));
   }
   const HttpRequest& request = exchange_->request();

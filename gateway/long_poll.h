@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/http_server.h"
+#include "gateway/delivered_marks.h"
 #include "gateway/shard.h"
 
 namespace channelstream {
@@ -22,7 +23,8 @@ class LongPoll : public Client, public std::enable_shared_from_this<LongPoll> {
            std::string callback, std::string cors_origin);
 
   // On the shard's loop.
-  void Start(const std::string& conn_id);
+  // `since`: positions the client presented (/listen?since=...), passed on in the Attach.
+  void Start(const std::string& conn_id, google::protobuf::RepeatedPtrField<v1::Position> since = {});
 
   void OnAttachResult(const v1::AttachResult& result) override;
   void OnFrame(const FramePtr& frame) override;
@@ -43,6 +45,7 @@ class LongPoll : public Client, public std::enable_shared_from_this<LongPoll> {
   const std::string cors_origin_;
   boost::asio::steady_timer timer_;
   std::vector<std::string> catchup_;
+  DeliveredMarks delivered_;  // what the answer carries: reported in the Detach
   std::vector<FramePtr> frames_;
   bool open_ = false;
   bool attached_ = false;

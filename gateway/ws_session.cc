@@ -24,11 +24,12 @@ constexpr int kMaxReadsPerEvent = 16;
 }  // namespace
 
 void WsSession::Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                     std::string_view leftover, const std::string& conn_id, SslPtr tls) {
+                     std::string_view leftover, const std::string& conn_id, SslPtr tls,
+                     google::protobuf::RepeatedPtrField<v1::Position> since) {
   auto session = std::make_shared<WsSession>(shard, fd, handle, tls.release());
   WsSession* raw = session.get();
   shard.Register(handle, std::move(session));
-  raw->Start(std::move(handshake_response), leftover, conn_id);
+  raw->Start(std::move(handshake_response), leftover, conn_id, std::move(since));
 }
 
 WsSession::WsSession(Shard& shard, int fd, uint64_t handle, SSL* tls)
@@ -36,7 +37,8 @@ WsSession::WsSession(Shard& shard, int fd, uint64_t handle, SSL* tls)
 
 WsSession::~WsSession() { CloseSocket(); }
 
-void WsSession::Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id) {
+void WsSession::Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id,
+                      google::protobuf::RepeatedPtrField<v1::Position> since) {
   int non_blocking = 1;
   if (::ioctl(fd_, FIONBIO, &non_blocking) != 0 || !shard_->poller().Add(fd_, this)) {
     LOG_WARNING("cannot watch an upgraded WebSocket: ", std::strerror(errno));
@@ -68,6 +70,7 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
       attach->set_handle(handle_);
       attach->set_conn_id(conn_id);
       attach->set_catchup(true);
+      attach->mutable_since()->Swap(&since);
       attached_ = true;
       shard_->link().Send(generation_, std::move(up));
     }
@@ -94,7 +97,12 @@ void WsSession::OnAttachResult(const v1::AttachResult& result) {
   next_ping_ = now + SteadySeconds(settings.ws_ping_interval);
   if (result.catchup_json_size() > 0) {
     std::vector<std::string_view> parts(result.catchup_json().begin(), result.catchup_json().end());
-    Enqueue(MakeRawFrame(ws::JsonListFrame(parts)));
+    auto catchup = std::make_shared<Frame>();
+    catchup->bytes = ws::JsonListFrame(parts);
+    catchup->catchup = true;
+    for (const v1::ChannelMark& mark : result.catchup_marks())
+      catchup->list_marks.emplace_back(mark.channel(), mark.seq());
+    Enqueue(catchup);
   }
 }
 
@@ -151,9 +159,10 @@ void WsSession::OnTick(SteadyTime now) {
 
 void WsSession::Enqueue(const FramePtr& frame) {
   const GatewaySettings& settings = shard_->settings();
-  const size_t count = queue_.size() - head_;
-  if (count > 0 && (count >= settings.max_queue_messages ||
-                    queued_bytes_ + frame->bytes.size() > settings.max_queue_bytes)) {
+  // Catch-up is bounded by the broker (max_catchup_bytes): only live frames count here.
+  const size_t count = queue_.size() - head_ - catchup_frames_;
+  if (!frame->catchup && count > 0 &&
+      (count >= settings.max_queue_messages || LimitedBytes() + frame->bytes.size() > settings.max_queue_bytes)) {
     Bump(shard_->counters().slow_consumer_closes);
     LOG_WARNING("closing a slow WebSocket consumer (conn_id=", conn_id_, " user=",
                 username_.empty() ? "?" : username_, "): ", count, " frames / ", queued_bytes_,
@@ -164,6 +173,10 @@ void WsSession::Enqueue(const FramePtr& frame) {
   }
   queue_.push_back(frame);
   queued_bytes_ += frame->bytes.size();
+  if (frame->catchup) {
+    catchup_bytes_ += frame->bytes.size();
+    ++catchup_frames_;
+  }
   shard_->MarkDirty(this);
 }
 
@@ -171,7 +184,6 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   if (state_ != State::kClosing && state_ != State::kClosed)
     LOG_DEBUG("websocket closing: conn_id=", conn_id_, " user=", username_, " code=", code, " reason=", std::string(reason));
   if (state_ == State::kClosing || state_ == State::kClosed) return;
-  Detach();
   state_ = State::kClosing;
   deadline_ = std::chrono::steady_clock::now() + kCloseGrace;
   // Keep only a frame already partly on the wire; drop everything not started.
@@ -179,7 +191,13 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   const bool keep_head = head_ < queue_.size() && (head_offset_ > 0 || !handshake_written_ ||
                                                    (ssl_ != nullptr && waiting_writable_));
   const size_t keep = keep_head ? head_ + 1 : head_;
-  for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->bytes.size();
+  for (size_t i = keep; i < queue_.size(); ++i) {
+    queued_bytes_ -= queue_[i]->bytes.size();
+    if (queue_[i]->catchup) {
+      catchup_bytes_ -= queue_[i]->bytes.size();
+      --catchup_frames_;
+    }
+  }
   queue_.resize(keep);
   auto close_frame = MakeRawFrame(ws::CloseFrame(code, reason));
   queued_bytes_ += close_frame->bytes.size();
@@ -214,12 +232,27 @@ void WsSession::Detach() {
   attached_ = false;
   v1::GatewayUp up;
   up.mutable_detach()->set_handle(handle_);
+  // Frames routed here but never written stay due: the next attach replays them.
+  delivered_.FillDetach(up.mutable_detach());
   shard_->link().Send(generation_, std::move(up));
 }
 
 void WsSession::ReleaseQueue() {
   std::vector<FramePtr>().swap(queue_);
-  head_ = queued_bytes_ = 0;
+  head_ = queued_bytes_ = catchup_bytes_ = catchup_frames_ = 0;
+  head_offset_ = 0;
+}
+
+void WsSession::HeadWritten() {
+  const Frame& frame = *queue_[head_];
+  delivered_.Note(frame);
+  if (frame.catchup) {
+    catchup_bytes_ -= std::min(catchup_bytes_, frame.bytes.size());
+    --catchup_frames_;
+  }
+  queue_[head_].reset();  // release the reference as soon as the frame is out
+  ++head_;
+  handshake_written_ = true;
   head_offset_ = 0;
 }
 
@@ -342,10 +375,7 @@ void WsSession::WriteNow() {
       const size_t remaining = queue_[head_]->bytes.size() - head_offset_;
       if (left >= remaining) {
         left -= remaining;
-        queue_[head_].reset();  // release the reference as soon as the frame is out
-        ++head_;
-        handshake_written_ = true;
-        head_offset_ = 0;
+        HeadWritten();
       } else {
         head_offset_ += static_cast<uint32_t>(left);
         left = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/tls_context.h"
+#include "gateway/delivered_marks.h"
 #include "gateway/shard.h"
 #include "gateway/socket_poller.h"
 #include "gateway/ws_codec.h"
@@ -24,8 +25,10 @@ class WsSession : public PollTarget, public Client {
   // with the shard, queues the 101 answer, feeds bytes read past the request and attaches
   // `conn_id` (an empty conn_id is unknown: the socket is closed at once). `tls`: the
   // connection's SSL on a TLS port (null: plain socket).
+  // `since`: positions the client presented (/ws?since=...), passed on in the Attach.
   static void Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                   std::string_view leftover, const std::string& conn_id, SslPtr tls = nullptr);
+                   std::string_view leftover, const std::string& conn_id, SslPtr tls = nullptr,
+                   google::protobuf::RepeatedPtrField<v1::Position> since = {});
 
   // Use Open(). The shard owns the session (its client map, then its retired list until the end
   // of the turn), so the raw shard pointer stays valid for the session's whole life.
@@ -45,11 +48,13 @@ class WsSession : public PollTarget, public Client {
  private:
   enum class State : uint8_t { kAttaching, kOpen, kClosing, kClosed };
 
-  void Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id);
+  void Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id,
+             google::protobuf::RepeatedPtrField<v1::Position> since);
   // Queues a frame for the end-of-turn write; over the queue limit the client is closed.
   void Enqueue(const FramePtr& frame);
   // Sends a close frame after what is already being written; new frames are dropped. Then the
-  // send side is shut and the socket closed at the client's EOF or after a grace period.
+  // send side is shut and the socket closed at the client's EOF or after a grace period. The
+  // Detach waits for the close (FinalClose): its marks then include the frame that was half out.
   void BeginClose(uint16_t code, std::string_view reason);
   void FinalClose();
   // Leaves the epoll set and closes the fd (once; the fd becomes -1).
@@ -68,6 +73,10 @@ class WsSession : public PollTarget, public Client {
   // socket would block; then the next EPOLLOUT edge resumes it.
   void WriteNow();
   void ReleaseQueue();
+  // The head frame is fully written: the client has it (marks), its reference goes.
+  void HeadWritten();
+  // Queued bytes and frames that count against the slow-consumer limits (catch-up does not).
+  size_t LimitedBytes() const { return queued_bytes_ > catchup_bytes_ ? queued_bytes_ - catchup_bytes_ : 0; }
 
   // The TLS (wss) transport, ws_session_tls.cc. Reads until OpenSSL wants more from the socket
   // (decrypted bytes may sit in OpenSSL with the socket already drained).
@@ -94,6 +103,9 @@ class WsSession : public PollTarget, public Client {
   std::vector<FramePtr> queue_;  // queue_[head_..] not yet fully written
   size_t head_ = 0;
   size_t queued_bytes_ = 0;
+  size_t catchup_bytes_ = 0;     // of queued_bytes_, in catch-up frames
+  size_t catchup_frames_ = 0;
+  DeliveredMarks delivered_;     // what the client has been written, per stream
 
   SteadyTime last_activity_;
   // What the current state waits for: kAttaching the broker's answer (timeout), kOpen the next

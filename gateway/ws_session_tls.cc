@@ -59,12 +59,7 @@ bool WsSession::WriteQueuedTls() {
     }
     queued_bytes_ -= written.bytes;
     head_offset_ += static_cast<uint32_t>(written.bytes);
-    if (head_offset_ == bytes.size()) {
-      queue_[head_].reset();  // release the reference as soon as the frame is out
-      ++head_;
-      handshake_written_ = true;
-      head_offset_ = 0;
-    }
+    if (head_offset_ == bytes.size()) HeadWritten();
   }
   return true;
 }

@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "common/ids.h"
+#include "common/positions_json.h"
 #include "rest_adapter/translate.h"
 
 namespace channelstream::rest {
@@ -107,6 +108,13 @@ bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectReques
   if (auto configs = ReadObject(body, "channel_configs", errors))
     CopyConfigs(ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
   *request.mutable_info() = ReadInfoOptions(body, errors);
+  if (auto since = body.find("since"); since != body.end()) {
+    if (absl::Status read = ReadPositions(*since, request.mutable_since()); !read.ok()) {
+      const std::string message(read.message());
+      const size_t colon = message.find(": ");
+      errors.Add(message.substr(0, colon), message.substr(colon + 2));
+    }
+  }
   return errors.empty();
 }
 

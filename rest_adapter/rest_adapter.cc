@@ -6,6 +6,7 @@
 #include "common/bounded_json.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/positions_json.h"
 #include "common/process.h"
 #include "gateway/query.h"
 #include "rest_adapter/admin_pages.h"
@@ -310,7 +311,8 @@ Reply RestAdapter::Connect(const Json& body) {
                          {"public_state", rest::ParseStoredJson(response.public_state_json())},
                          {"channels", Sorted(response.channels())},
                          {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
-                                                                    request.info().include_connections())}});
+                                                                    request.info().include_connections())},
+                         {"positions", PositionsToJson(response.positions())}});
 }
 
 Reply RestAdapter::Subscribe(const Json& body) {

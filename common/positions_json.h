@@ -1,0 +1,34 @@
+// The positions a client presents to resume exactly (`since`, on /ws and /listen as a query
+// parameter holding JSON, and as a /connect body key), read into the broker's v1::Position:
+//
+//   {"channels": {"room": {"offset": 12, "epoch": "3f2a9c1d"}, ...},
+//    "user": {"offset": 4, "epoch": "77ab01ce"}}
+//
+// `offset` and `epoch` are the keys of the last object the client received on that stream
+// (a channel, or its private messages: "user"). Errors name the field ("since.channels.room.offset").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/repeated_field.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "channelstream.pb.h"
+
+namespace channelstream {
+
+// At most this many positions in one `since` (a connection's channels plus its private stream).
+inline constexpr size_t kMaxPresentedPositions = 1001;
+
+// Reads a parsed `since` value; InvalidArgument whose message starts with the field path.
+absl::Status ReadPositions(const nlohmann::json& since,
+                           google::protobuf::RepeatedPtrField<v1::Position>* positions);
+// The same format written (what /connect answers as "positions"); channel "" is "user".
+nlohmann::json PositionsToJson(const google::protobuf::RepeatedPtrField<v1::Position>& positions);
+// The same from text (a query parameter), parsed with the nesting limit.
+absl::Status ReadPositionsText(std::string_view text, int max_json_depth,
+                               google::protobuf::RepeatedPtrField<v1::Position>* positions);
+
+}  // namespace channelstream

@@ -1,0 +1,36 @@
+#include "gateway/delivered_marks.h"
+
+#include <algorithm>
+
+namespace channelstream {
+
+void DeliveredMarks::Note(std::string_view channel, uint64_t offset) {
+  if (offset == 0) return;
+  for (auto& [name, mark] : marks_) {
+    if (name == channel) {
+      mark = std::max(mark, offset);
+      return;
+    }
+  }
+  marks_.emplace_back(std::string(channel), offset);
+}
+
+void DeliveredMarks::Note(const Frame& frame) {
+  Note(frame.channel, frame.seq);
+  for (const auto& [channel, offset] : frame.list_marks) Note(channel, offset);
+}
+
+void DeliveredMarks::Note(const google::protobuf::RepeatedPtrField<v1::ChannelMark>& marks) {
+  for (const v1::ChannelMark& mark : marks) Note(mark.channel(), mark.seq());
+}
+
+void DeliveredMarks::FillDetach(v1::Detach* detach) const {
+  detach->set_has_marks(true);
+  for (const auto& [channel, offset] : marks_) {
+    v1::ChannelMark* mark = detach->add_delivered();
+    mark->set_channel(channel);
+    mark->set_seq(offset);
+  }
+}
+
+}  // namespace channelstream
