@@ -48,6 +48,16 @@ void ApplyEdit(const v1::MessageEdit& edit, const Json& message, const std::stri
   (*stored)["edited"] = edited;
 }
 
+// What Publish answers for an accepted item: the client-visible object plus its recipient filter.
+std::string EchoOf(const Json& payload, const std::vector<std::string>& pm_users,
+                   const std::vector<std::string>& exclude_users, bool no_history) {
+  Json echo = payload;
+  echo["pm_users"] = pm_users;
+  echo["exclude_users"] = exclude_users;
+  echo["no_history"] = no_history;
+  return DumpJson(echo);
+}
+
 }  // namespace
 
 void BrokerState::TrimFrames(FrameLog* frames, uint64_t* trimmed_through, absl::Time now) const {
@@ -190,11 +200,7 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
     p.uuid_given = !item.uuid().empty();
     p.encoded = DumpJson(payload);
     p.encoded.reserve(p.encoded.size() + 40);  // room for the position keys
-    Json echo = payload;
-    echo["pm_users"] = p.pm_users;
-    echo["exclude_users"] = p.exclude_users;
-    echo["no_history"] = p.no_history;
-    p.echo_json = DumpJson(echo);
+    p.echo_json = EchoOf(payload, p.pm_users, p.exclude_users, p.no_history);
     prepared->push_back(std::move(p));
   }
   return absl::OkStatus();
@@ -218,6 +224,8 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
       // position back; the message is stored and delivered once.
       if (p.uuid_given) {
         if (const Frame* earlier = FindFrame(&record.frames, uuid)) {
+          published->set_message_json(EchoOf(earlier->payload, earlier->only_users, earlier->exclude_users,
+                                             p.no_history));
           published->set_seq(earlier->seq);
           published->set_duplicate(true);
           continue;
@@ -241,7 +249,11 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
         bool seen = false;
         for (const std::string& name : p.pm_users) {
           auto user = users_.find(name);
-          if (user != users_.end() && FindFrame(&user->second.frames, uuid) != nullptr) seen = true;
+          if (user == users_.end()) continue;
+          if (const Frame* earlier = FindFrame(&user->second.frames, uuid)) {
+            published->set_message_json(EchoOf(earlier->payload, p.pm_users, p.exclude_users, p.no_history));
+            seen = true;
+          }
         }
         if (seen) {
           published->set_duplicate(true);

@@ -199,6 +199,10 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
     }
   }
   queue_.resize(keep);
+  // Detach now, before our close frame can reach the client (a client that reconnects at once
+  // must find its marks in place). The frame already half out is completed before the close.
+  if (keep_head) delivered_.Note(*queue_[head_]);
+  Detach();
   auto close_frame = MakeRawFrame(ws::CloseFrame(code, reason));
   queued_bytes_ += close_frame->bytes.size();
   queue_.push_back(std::move(close_frame));

@@ -54,7 +54,7 @@ class WsSession : public PollTarget, public Client {
   void Enqueue(const FramePtr& frame);
   // Sends a close frame after what is already being written; new frames are dropped. Then the
   // send side is shut and the socket closed at the client's EOF or after a grace period. The
-  // Detach waits for the close (FinalClose): its marks then include the frame that was half out.
+  // Detach goes first: its marks count the frames written and the one half out.
   void BeginClose(uint16_t code, std::string_view reason);
   void FinalClose();
   // Leaves the epoll set and closes the fd (once; the fd becomes -1).

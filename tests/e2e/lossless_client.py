@@ -3,7 +3,7 @@
 `since` when it reconnects. It records the `n` of every message it gets, so a test can assert
 exactly-once, in-order delivery."""
 import json
-import threading
+import multiprocessing
 import time
 import urllib.parse
 
@@ -11,45 +11,60 @@ import requests
 import websocket
 
 
-class Publisher(threading.Thread):
+class Publisher:
     """Publishes {"n": i} to `channel` through the signed REST API, one message per POST on one
-    keep-alive connection, at most `rate` per second, until stopped. `published` counts the
-    messages answered 200 (only those must arrive)."""
+    keep-alive connection, at most `rate` per second, until stopped. Runs in its own process so
+    the test's reader threads do not slow it down (the GIL). stop() returns how many were
+    answered 200: only those must arrive."""
 
     def __init__(self, server, channel, rate=1000, payload_bytes=0):
-        super().__init__(daemon=True)
-        self.server, self.channel, self.rate = server, channel, rate
+        self.base, self.headers = server.base, server.headers
+        self.channel, self.rate = channel, rate
         self.padding = "x" * payload_bytes
-        self.published = 0
+        context = multiprocessing.get_context("fork")
+        self._published = context.Value("q", 0)
+        self._errors = context.Queue()
+        self._halt = context.Event()
+        self._process = context.Process(target=self._run, daemon=True)
         self.errors = []
-        self._stop = threading.Event()
 
-    def run(self):
+    def start(self):
+        self._process.start()
+
+    def _run(self):
         session = requests.Session()
         started = time.monotonic()
-        while not self._stop.is_set():
-            message = {"n": self.published}
+        published = 0
+        while not self._halt.is_set():
+            message = {"n": published}
             if self.padding:
                 message["pad"] = self.padding
             try:
-                response = session.post(self.server.base + "/message",
+                response = session.post(self.base + "/message",
                                         json=[{"channel": self.channel, "user": "publisher", "message": message}],
-                                        headers=self.server.headers("/message"), timeout=10)
+                                        headers=self.headers("/message"), timeout=10)
             except requests.RequestException as error:  # a failed call is not a published message
-                self.errors.append(repr(error))
+                self._errors.put(repr(error))
                 continue
             if response.status_code == 200:
-                self.published += 1
+                published += 1
+                self._published.value = published
             else:
-                self.errors.append(f"{response.status_code} {response.text[:200]}")
-            ahead = self.published / self.rate - (time.monotonic() - started)
+                self._errors.put(f"{response.status_code} {response.text[:200]}")
+            ahead = published / self.rate - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
 
+    @property
+    def published(self):
+        return self._published.value
+
     def stop(self):
-        self._stop.set()
-        self.join(timeout=30)
-        return self.published
+        self._halt.set()
+        self._process.join(timeout=30)
+        while not self._errors.empty():
+            self.errors.append(self._errors.get())
+        return self._published.value
 
 
 class TrackingClient:
@@ -58,6 +73,7 @@ class TrackingClient:
         self.present_positions = present_positions
         self.positions = {}   # stream -> {"offset": n, "epoch": e}
         self.received = []    # the n of every message, in arrival order
+        self.offsets = []     # (offset, catchup, uuid) of each, for reports
         self.failures = []    # recovery_failed objects
         self.ws = None
 
@@ -71,6 +87,7 @@ class TrackingClient:
         message = item.get("message")
         if item.get("type") == "message" and isinstance(message, dict) and "n" in message:
             self.received.append(message["n"])
+            self.offsets.append((item.get("offset"), item.get("catchup"), item.get("uuid")))
 
     def note_frame(self, data):
         for item in json.loads(data):
@@ -149,10 +166,14 @@ class TrackingClient:
             self.note(item)
 
 
-def exactly_once_report(received, published):
+def exactly_once_report(received, published, offsets=None):
     """'' when `received` is 0..published-1 in order; otherwise what is wrong."""
     if received == list(range(published)):
         return ""
+    if offsets:
+        for i in range(1, len(received)):
+            if received[i] == received[i - 1]:
+                print(f"duplicate n={received[i]}: {offsets[i - 1]} then {offsets[i]}", flush=True)
     seen = set()
     duplicates = sorted({n for n in received if n in seen or seen.add(n)})
     missing = sorted(set(range(published)) - set(received))
