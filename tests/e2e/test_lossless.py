@@ -316,6 +316,49 @@ class GatewayKillTest(unittest.TestCase):
         finally:
             stack.close()
 
+    def test_rolling_restart_loses_and_duplicates_nothing_for_conn_id_only_clients(self):
+        """SIGTERM drains a gateway: its clients get their queued frames, a 1001 close, and the
+        broker their delivered marks; reconnecting with the conn_id alone on the other gateway
+        resumes exactly."""
+        stack = SplitStack(gateways=2)
+        try:
+            draining, survivor = stack.gateways
+            clients = [TrackingClient(connect(stack.rest, f"r{i}", ["roll"])["conn_id"]) for i in range(8)]
+            for client in clients:
+                client.open(draining.port)
+            publisher = Publisher(stack.rest, "roll", rate=400)
+            publisher.start()
+            closed_with = {}
+
+            def read_until_closed(client):
+                client.read_for(15.0)
+                closed_with[client.conn_id] = True
+
+            readers = [threading.Thread(target=read_until_closed, args=(client,)) for client in clients]
+            for reader in readers:
+                reader.start()
+            time.sleep(0.5)
+            code, _ = draining.close(timeout=30)
+            self.assertEqual(code, 0)
+            for reader in readers:
+                reader.join()
+            for client in clients:
+                client.abandon()
+                client.open(survivor.port)
+            readers = [threading.Thread(target=client.read_for, args=(1.0,)) for client in clients]
+            for reader in readers:
+                reader.start()
+            for reader in readers:
+                reader.join()
+            published = publisher.stop()
+            for client in clients:
+                client.read_until(lambda: len(client.received) >= published, timeout=10)
+                client.close_cleanly()
+                self.assertEqual(exactly_once_report(client.received, published, client.offsets), "", client.conn_id)
+                self.assertEqual(client.failures, [])
+        finally:
+            stack.close()
+
 
 if __name__ == "__main__":
     unittest.main()

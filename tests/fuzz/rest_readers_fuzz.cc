@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/bounded_json.h"
 #include "common/ids.h"
+#include "common/positions_json.h"
 #include "common/text.h"
 #include "rest_adapter/request_readers.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -79,6 +80,11 @@ void CheckRequest(const v1::ConnectRequest& request) {
   if (!request.fresh_user_state_json().empty()) CheckJson(request.fresh_user_state_json(), true);
   if (!request.user_state_json().empty()) CheckJson(request.user_state_json(), true);
   if (!request.state_public_keys_set()) FUZZ_CHECK(request.state_public_keys().empty());
+  // Presented positions: bounded, at most one for the private stream (channel empty).
+  FUZZ_CHECK(static_cast<size_t>(request.since_size()) <= channelstream::kMaxPresentedPositions);
+  int private_streams = 0;
+  for (const v1::Position& position : request.since()) private_streams += position.channel().empty();
+  FUZZ_CHECK(private_streams <= 1);
 }
 
 void CheckRequest(const v1::SubscribeRequest& request) {
