@@ -47,10 +47,13 @@ absl::StatusOr<std::unique_ptr<JournalWriter>> JournalWriter::Create(const std::
                                                                       bool fsync) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("cannot create journal", path);
-  const std::string dir = path.substr(0, path.rfind('/'));
-  if (absl::Status synced = SyncDirectory(dir); !synced.ok()) {
-    ::close(fd);
-    return synced;
+  // The new name must survive power loss before fsync'ed records in it count; without fsync the
+  // snapshot that follows a rotation syncs the directory anyway (off the state lock).
+  if (fsync) {
+    if (absl::Status synced = SyncDirectory(path.substr(0, path.rfind('/'))); !synced.ok()) {
+      ::close(fd);
+      return synced;
+    }
   }
   return std::unique_ptr<JournalWriter>(new JournalWriter(path, fd, fsync));
 }

@@ -22,7 +22,7 @@ constexpr uint32_t kMaxRecordBytes = 1u << 31;
 // the disk (power loss).
 class JournalWriter {
  public:
-  // Creates the file (it must not exist) and syncs its directory entry.
+  // Creates the file (it must not exist); with `fsync` also syncs its directory entry.
   static absl::StatusOr<std::unique_ptr<JournalWriter>> Create(const std::string& path, bool fsync);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
