@@ -104,6 +104,9 @@ absl::Status BrokerService::MaybeWriteSnapshot(bool force) {
   const absl::Time copy_started = absl::Now();
   absl::StatusOr<durable::Snapshot> snapshot;
   {
+    // The records are converted to the snapshot message under the lock: measured as fast as a
+    // plain copy of them (durable_bench) and without a second copy in memory. Serializing and
+    // writing the file happen without the lock.
     std::lock_guard<std::mutex> lock(mu_);
     const absl::Time now = clock_();
     if (!force && !store_->SnapshotDue(now)) return absl::OkStatus();

@@ -206,7 +206,12 @@ class DurableStoreTest : public ::testing::Test {
     }
     now += absl::Seconds(40);  // bob's connection idles past gc_conns_after
     s.CollectGarbage();
+    // Idle connections that stay: marks, private frames and history still to be caught up.
+    const std::string erin = Connect(s, "erin", {"lobby", "news", "quiet"});
     Publish(s, "lobby", "last");
+    Publish(s, "", "for erin", {"erin"});
+    Attach(s, gateway, 9, erin);
+    Publish(s, "news", "erin saw this live");
   }
 
   fs::path dir;
