@@ -92,6 +92,10 @@ absl::Status DurableStore::Load(BrokerState* state, LoadStats* stats, uint64_t* 
     first = snapshot->first_journal();
   } else if (!absl::IsNotFound(snapshot.status())) {
     return snapshot.status();
+  } else if (first != 1) {
+    // Journal 1 is the only one ever written before a first snapshot.
+    return absl::DataLossError(absl::StrCat("data_dir: ", SnapshotPath(), " is missing but ",
+                                            journals.begin()->second, " needs it"));
   }
   // Journals older than the snapshot were covered by it (a cleanup cut short): remove them.
   for (auto it = journals.begin(); it != journals.end() && it->first < first;) {
