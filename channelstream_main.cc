@@ -26,6 +26,8 @@ int Run(int argc, char** argv, char** envp) {
   WarnAboutDefaultSecrets(config);
 
   BrokerRuntime broker(config);
+  if (absl::Status loaded = broker.LoadDurableState(); !loaded.ok())
+    ExitWithStartupError(std::string(loaded.message()));
   const bool expose_broker = config.GetBool("embedded_broker_listen");
   absl::StatusOr<BrokerGrpcServer> started =
       StartBrokerGrpcServer(config, broker.service(), expose_broker ? config.GetString("broker_listen") : "");
@@ -78,6 +80,7 @@ int Run(int argc, char** argv, char** envp) {
   http_server.Stop();
   broker.Stop();
   grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  broker.SaveSnapshot().IgnoreError();  // logged; the journal still holds everything
   LOG_INFO("stopped");
   return 0;
 }

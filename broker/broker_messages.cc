@@ -151,7 +151,8 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
 
 absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl::Time now,
                                          const BrokerOptions& options,
-                                         std::vector<PreparedPublication>* prepared) {
+                                         std::vector<PreparedPublication>* prepared,
+                                         IdSource* ids) {
   // Parse and check every item first: a bad item rejects the whole request.
   std::vector<Json> messages, extras;
   for (const v1::Publication& item : request.publications()) {
@@ -189,7 +190,9 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
     Json& payload = p.payload;
     payload = std::move(extras[i]);
     for (const char* key : kHiddenKeys) payload.erase(key);
-    payload["uuid"] = item.uuid().empty() ? NewUuid() : NormalizeUuid(item.uuid());
+    payload["uuid"] = !item.uuid().empty() ? NormalizeUuid(item.uuid())
+                      : ids != nullptr        ? ids->NewUuidText()
+                                              : NewUuid();
     payload["timestamp"] = NormalTimestamp(item.timestamp(), now);
     payload["user"] = item.user();
     payload["channel"] = item.channel().empty() ? Json() : Json(item.channel());
@@ -269,7 +272,7 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
 absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time now,
                                   v1::PublishResponse* response, Outbox* out) {
   std::vector<PreparedPublication> prepared;
-  absl::Status status = PreparePublish(request, now, options_, &prepared);
+  absl::Status status = PreparePublish(request, now, options_, &prepared, &ids_);
   if (!status.ok()) return status;
   ApplyPublish(prepared, now, response, out);
   return absl::OkStatus();

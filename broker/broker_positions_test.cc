@@ -5,6 +5,7 @@
 #include "broker/broker_state_test_util.h"
 #include "broker/catchup.h"
 #include "broker/gateway_session.h"
+#include "broker/id_source.h"
 #include "common/ids.h"
 
 namespace channelstream {
@@ -36,8 +37,9 @@ class PositionsTest : public BrokerStateTestBase {
 TEST_F(PositionsTest, WithPositionAddsKeysWithoutReparsing) {
   EXPECT_EQ(WithPosition(R"({"a":1})", "e1", 7), R"({"a":1,"epoch":"e1","offset":7})");
   EXPECT_EQ(WithPosition("{}", "e1", 0), R"({"epoch":"e1","offset":0})");
-  EXPECT_NE(NewEpoch(), NewEpoch());
-  EXPECT_EQ(NewEpoch().size(), 8u);
+  IdSource ids;
+  EXPECT_NE(ids.NewEpoch(), ids.NewEpoch());
+  EXPECT_EQ(ids.NewEpoch().size(), 8u);
 }
 
 TEST_F(PositionsTest, DeliveriesHistoryAndInfoCarryTheChannelPosition) {

@@ -11,6 +11,11 @@ BrokerRuntime::BrokerRuntime(const Config& config)
           BrokerOptions::FromConfig(config),
           static_cast<size_t>(std::max<long long>(1, config.GetInt("max_gateway_queue_items"))))),
       gc_interval_(absl::Seconds(std::max(0.01, config.GetDouble("gc_interval")))) {
+  durable_options_.data_dir = config.GetString("data_dir");
+  durable_options_.journal_fsync = config.GetBool("journal_fsync");
+  durable_options_.snapshot_interval = absl::Seconds(std::max(1.0, config.GetDouble("snapshot_interval")));
+  durable_options_.journal_max_bytes =
+      static_cast<uint64_t>(std::max<long long>(4096, config.GetInt("journal_max_bytes")));
   MetricsRegistry& registry = GlobalMetrics();
   // Sizes read under the state lock at scrape time (a map size each: cheap).
   auto size_of = [this](size_t (*read)(const BrokerState&)) {
@@ -38,6 +43,13 @@ BrokerRuntime::~BrokerRuntime() { Stop(); }
 
 grpc::Service* BrokerRuntime::service() { return service_.get(); }
 
+absl::Status BrokerRuntime::LoadDurableState() {
+  if (durable_options_.data_dir.empty()) return absl::OkStatus();
+  return service_->OpenDurableStore(durable_options_);
+}
+
+absl::Status BrokerRuntime::SaveSnapshot() { return service_->MaybeWriteSnapshot(/*force=*/true); }
+
 size_t BrokerRuntime::open_gateways() {
   size_t count = 0;
   service_->WithState([&](const BrokerState& state) { count = state.gateway_count(); });
@@ -57,6 +69,19 @@ void BrokerRuntime::Start() {
       lock.lock();
     }
   });
+  if (!service_->durable()) return;
+  // Checks once a second whether snapshot_interval passed or the journal reached
+  // journal_max_bytes; the snapshot itself holds the state lock only while copying.
+  snapshot_thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      service_->MaybeWriteSnapshot(/*force=*/false).IgnoreError();  // logged
+      lock.lock();
+    }
+  });
 }
 
 void BrokerRuntime::Stop() {
@@ -66,6 +91,7 @@ void BrokerRuntime::Stop() {
   }
   wake_.notify_all();
   if (gc_thread_.joinable()) gc_thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
   service_->Shutdown();
 }
 

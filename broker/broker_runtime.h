@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "broker/durable_store.h"
 #include "common/config.h"
 #include "common/metrics.h"
 
@@ -25,9 +27,15 @@ class BrokerRuntime {
   BrokerRuntime& operator=(const BrokerRuntime&) = delete;
 
   grpc::Service* service();
+  // With data_dir set: loads the durable state (snapshot + journal). Call before serving; an
+  // error (damaged files, directory in use) is a startup error naming the file and offset.
+  absl::Status LoadDurableState();
+  // With data_dir set: writes a snapshot now (graceful shutdown, after the servers stopped).
+  absl::Status SaveSnapshot();
   // Gateway streams the broker currently holds (admin tooling, tests).
   size_t open_gateways();
-  // Starts the garbage-collection thread (every gc_interval seconds).
+  // Starts the garbage-collection thread (every gc_interval seconds) and, with data_dir, the
+  // periodic snapshot thread.
   void Start();
   // Stops GC and ends every open GatewayStream so a server Shutdown does not wait on them.
   // Safe to call twice.
@@ -40,6 +48,8 @@ class BrokerRuntime {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread gc_thread_;
+  DurableStoreOptions durable_options_;
+  std::thread snapshot_thread_;
   std::vector<CallbackHandle> metric_callbacks_;  // read service_: removed first (declared last)
 };
 

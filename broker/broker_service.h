@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "broker/broker_state.h"
+#include "broker/durable_store.h"
 #include "common/metrics.h"
 #include "broker/gateway_session.h"
 #include "channelstream.grpc.pb.h"
@@ -56,6 +57,15 @@ class BrokerService final : public v1::Broker::Service {
   // Ends every open gateway stream and refuses new ones. Safe to call twice.
   void Shutdown();
 
+  // data_dir: loads the snapshot and journals into the state, drops the gateway attachments they
+  // held (those clients re-attach), writes a fresh snapshot; from then on every mutating call is
+  // journaled before it is answered. Call once, before serving.
+  absl::Status OpenDurableStore(const DurableStoreOptions& options);
+  bool durable() const { return store_ != nullptr; }
+  // Writes a snapshot if one is due (periodic thread) or now (`force`: shutdown). OK and nothing
+  // done without data_dir.
+  absl::Status MaybeWriteSnapshot(bool force);
+
   // Runs `fn` on the state under the lock (tests and admin tooling).
   void WithState(const std::function<void(const BrokerState&)>& fn);
 
@@ -76,6 +86,12 @@ class BrokerService final : public v1::Broker::Service {
   };
   // Hands outbound items to their gateways' queues; call with mu_ held.
   void DispatchLocked(Outbox& out);
+  // With data_dir: starts recording the ids the next state call draws. Call with mu_ held.
+  void StartRecordingLocked();
+  // With data_dir: writes the record `fill` describes (plus `now` and the recorded ids) to the
+  // journal. Call with mu_ held, after the state call succeeded and before answering.
+  template <typename Fill>
+  absl::Status JournalLocked(absl::Time now, Fill fill);
 
   const BrokerOptions options_;
   const size_t gateway_queue_capacity_;
@@ -86,6 +102,8 @@ class BrokerService final : public v1::Broker::Service {
   BrokerState state_;
   std::map<uint64_t, OpenStream> streams_;
   bool shut_down_ = false;
+  std::unique_ptr<DurableStore> store_;  // null: memory only (no data_dir)
+  std::mutex snapshot_mu_;                // one snapshot at a time; taken before mu_
 };
 
 }  // namespace channelstream

@@ -104,8 +104,8 @@ ChannelRecord& BrokerState::GetOrCreateChannel(const std::string& name,
   if (it != channels_.end()) return it->second;
   ChannelRecord& channel = channels_[name];
   channel.name = name;
-  channel.uuid = NewUuid();
-  channel.epoch = NewEpoch();
+  channel.uuid = ids_.NewUuidText();
+  channel.epoch = ids_.NewEpoch();
   channel.long_name = name;
   channel.settings = DefaultSettings();
   channel.last_active = now;
@@ -144,7 +144,7 @@ bool BrokerState::UnsubscribeConnection(ConnectionRecord& conn, const std::strin
 
 void BrokerState::EmitPresence(ChannelRecord& channel, const std::string& user,
                                const char* action, absl::Time now, Outbox* out) {
-  Json payload = {{"uuid", NewUuid()},
+  Json payload = {{"uuid", ids_.NewUuidText()},
                   {"type", "presence"},
                   {"user", user},
                   {"channel", channel.name},
@@ -216,8 +216,8 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   UserRecord& user = users_[request.username()];
   if (user.name.empty()) {
     user.name = request.username();
-    user.uuid = Uuid::Random();
-    user.epoch = NewEpoch();
+    user.uuid = ids_.NewUuid();
+    user.epoch = ids_.NewEpoch();
   }
   user.set_state(std::move(new_state));
   if (request.state_public_keys_set())
@@ -225,7 +225,7 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   user.last_active = now;
 
   if (!conn_id_given) {
-    do conn_id = Uuid::Random();
+    do conn_id = ids_.NewUuid();
     while (connections_.count(conn_id) != 0);
   }
   auto [conn_it, created] = connections_.try_emplace(conn_id);
@@ -244,7 +244,7 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
                         now, out);
   }
   if (request.since_size() > 0) {
-    conn.pending_since = std::make_unique<std::vector<v1::Position>>(request.since().begin(),
+    conn.pending_since = std::make_shared<const std::vector<v1::Position>>(request.since().begin(),
                                                                     request.since().end());
   }
 
@@ -367,7 +367,7 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   for (const std::string& name : user_channels) {
     ChannelRecord& channel = channels_.at(name);
     if (!channel.settings.notify_state()) continue;
-    Json payload = {{"uuid", NewUuid()},
+    Json payload = {{"uuid", ids_.NewUuidText()},
                     {"type", "user_state_change"},
                     {"user", user.name},
                     {"channel", name},

@@ -13,10 +13,15 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "broker/broker_options.h"
+#include "broker/id_source.h"
 #include "broker/records.h"
 #include "channelstream.grpc.pb.h"
 
 namespace channelstream {
+
+namespace durable {
+class State;
+}  // namespace durable
 
 // A publication validated and encoded without touching the state, so the gRPC service can do
 // this work outside its lock (PreparePublish) and only route under it (ApplyPublish).
@@ -52,9 +57,11 @@ class BrokerState {
                        v1::PublishResponse* response, Outbox* out);
   // Publish in two steps: the first needs no state (items with neither channel nor pm_users
   // are dropped there), the second stores and routes.
+  // `ids` (optional) supplies the message uuids it creates; null draws random ones.
   static absl::Status PreparePublish(const v1::PublishRequest& request, absl::Time now,
                                      const BrokerOptions& options,
-                                     std::vector<PreparedPublication>* prepared);
+                                     std::vector<PreparedPublication>* prepared,
+                                     IdSource* ids = nullptr);
   void ApplyPublish(std::vector<PreparedPublication>& prepared, absl::Time now,
                     v1::PublishResponse* response, Outbox* out);
   absl::Status EditMessages(const v1::EditMessagesRequest& request, absl::Time now,
@@ -81,6 +88,7 @@ class BrokerState {
 
   // Gateway streams currently registered.
   size_t gateway_count() const { return gateways_.size(); }
+  const std::map<uint64_t, GatewayRecord>& gateways() const { return gateways_; }
 
   // Removes idle connections (emitting `parted`), forgotten users, empty channels, old frames.
   void CollectGarbage(absl::Time now, Outbox* out);
@@ -91,6 +99,15 @@ class BrokerState {
   const std::map<std::string, ChannelRecord>& channels() const { return channels_; }
   const BrokerCounters& counters() const { return counters_; }
   const BrokerOptions& options() const { return options_; }
+
+  // Every random id this state creates comes from here (recorded / replayed by the journal).
+  IdSource& ids() { return ids_; }
+
+  // The whole state as a snapshot message and back (broker/broker_state_codec.cc). Load replaces
+  // everything the state holds; the indexes (channel and user conn_ids, per-user counts) are
+  // rebuilt from the connections. Errors name what is inconsistent.
+  void SaveTo(durable::State* state) const;
+  absl::Status LoadFrom(const durable::State& state);
 
  private:
   absl::Status ValidateChannelNames(const google::protobuf::RepeatedPtrField<std::string>& names,
@@ -145,6 +162,7 @@ class BrokerState {
   std::map<uint64_t, GatewayRecord> gateways_;
   uint64_t next_gateway_ = 1;
   BrokerCounters counters_;
+  IdSource ids_;
 };
 
 }  // namespace channelstream

@@ -9,8 +9,6 @@
 
 namespace channelstream {
 
-std::string NewEpoch() { return Uuid::Random().ToString().substr(0, 8); }
-
 void AppendPosition(std::string* encoded_object, std::string_view epoch, uint64_t offset) {
   // Every object we encode ends in '}'; "{}" gets no leading comma.
   encoded_object->pop_back();

@@ -15,9 +15,6 @@
 
 namespace channelstream {
 
-// A fresh epoch: a short random name, new whenever a stream's history starts over.
-std::string NewEpoch();
-
 // `encoded_object` (a serialized JSON object) with the position keys "epoch" and "offset" added
 // at its end, without parsing it again.
 std::string WithPosition(std::string_view encoded_object, std::string_view epoch, uint64_t offset);

@@ -20,6 +20,8 @@ int Run(int argc, char** argv, char** envp) {
   BlockShutdownSignals();
 
   BrokerRuntime broker(config);
+  if (absl::Status loaded = broker.LoadDurableState(); !loaded.ok())
+    ExitWithStartupError(std::string(loaded.message()));
   const std::string address = config.GetString("broker_listen");
   absl::StatusOr<BrokerGrpcServer> grpc_server = StartBrokerGrpcServer(config, broker.service(), address);
   if (!grpc_server.ok()) ExitWithStartupError(std::string(grpc_server.status().message()));
@@ -70,6 +72,7 @@ int Run(int argc, char** argv, char** envp) {
   if (metrics_server) metrics_server->Stop();
   broker.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  broker.SaveSnapshot().IgnoreError();  // logged; the journal still holds everything
   LOG_INFO("stopped");
   return 0;
 }

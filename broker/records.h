@@ -98,7 +98,7 @@ struct ConnectionRecord {
   absl::InlinedVector<Attachment, 1> attachments;
   uint64_t seen_user_seq = 0;  // the same mark for the user's private frames
   // Positions presented on /connect, applied at the next attach (rarely set: no vector inline).
-  std::unique_ptr<std::vector<v1::Position>> pending_since;
+  std::shared_ptr<const std::vector<v1::Position>> pending_since;
 };
 
 struct GatewayRecord {

@@ -42,6 +42,10 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"catchup_max_age", KeyType::kDouble, "60", "seconds a catch-up frame is kept", "broker"},
       {"max_catchup_bytes", KeyType::kInt, "8388608", "catch-up bytes one client attach may receive; older frames past it are cut and the client gets a recovery_failed object (reason catchup_limit)", "broker"},
       {"catchup_chunk_bytes", KeyType::kInt, "1048576", "largest catch-up chunk or delivery batch in one broker->gateway message (at most a quarter of grpc_max_message_bytes)", "broker"},
+      {"data_dir", KeyType::kString, "", "directory for the broker's durable state (snapshot + journal); empty: memory only, a restart forgets everything", "broker"},
+      {"journal_fsync", KeyType::kBool, "false", "data_dir: fdatasync every journal record before answering (survives power loss; slower); false: survives a crash of the process", "broker"},
+      {"snapshot_interval", KeyType::kDouble, "300", "data_dir: seconds between periodic snapshots (each starts a new journal)", "broker"},
+      {"journal_max_bytes", KeyType::kInt, "67108864", "data_dir: a journal this large triggers a snapshot before snapshot_interval", "broker"},
       {"max_gateway_queue_items", KeyType::kInt, "100000", "deliveries queued for one gateway stream before the broker disconnects that gateway", "broker"},
       // --- gRPC security (broker listener, gateway and REST adapter channels) ---------------
       {"grpc_tls_cert", KeyType::kString, "", "PEM certificate chain the broker's gRPC listener presents (with grpc_tls_key: TLS on)", "broker"},

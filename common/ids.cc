@@ -60,6 +60,26 @@ std::string Uuid::ToString() const {
   return text;
 }
 
+std::string Uuid::ToBytes() const {
+  std::string bytes(16, '\0');
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>(high_ >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<char>(low_ >> (56 - 8 * i));
+  }
+  return bytes;
+}
+
+bool Uuid::FromBytes(std::string_view bytes, Uuid* out) {
+  if (bytes.size() != 16) return false;
+  Uuid id;
+  for (int i = 0; i < 8; ++i) {
+    id.high_ = (id.high_ << 8) | static_cast<unsigned char>(bytes[i]);
+    id.low_ = (id.low_ << 8) | static_cast<unsigned char>(bytes[8 + i]);
+  }
+  *out = id;
+  return true;
+}
+
 std::string NewUuid() { return Uuid::Random().ToString(); }
 
 bool IsUuid(const std::string& text) {

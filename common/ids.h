@@ -25,6 +25,10 @@ class Uuid {
 
   bool nil() const { return high_ == 0 && low_ == 0; }
   std::string ToString() const;  // canonical lowercase form
+  // The 16 bytes in text order (the broker's snapshots and journal store ids this way).
+  std::string ToBytes() const;
+  // False (and *out untouched) unless `bytes` holds exactly 16 bytes.
+  static bool FromBytes(std::string_view bytes, Uuid* out);
 
   friend bool operator==(const Uuid& a, const Uuid& b) { return a.high_ == b.high_ && a.low_ == b.low_; }
   friend bool operator!=(const Uuid& a, const Uuid& b) { return !(a == b); }
