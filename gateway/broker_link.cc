@@ -36,6 +36,24 @@ void BrokerLink::Stop() {
   if (writer_.joinable()) writer_.join();
 }
 
+void BrokerLink::Drain(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!started_ || stopping_ || draining_) return;
+  draining_ = true;
+  changed_.wait_until(lock, deadline, [this] { return generation_ == 0 || (outbox_.empty() && !writer_busy_); });
+  if (generation_ != 0 && outbox_.empty() && !writer_busy_) {
+    // Half-close: the broker handles everything sent so far, then ends the stream.
+    writes_done_ = true;  // Send drops from now on, so the writer stays idle
+    auto stream = stream_;
+    lock.unlock();
+    stream->WritesDone();
+    lock.lock();
+    changed_.wait_until(lock, deadline, [this] { return generation_ == 0; });
+  }
+  lock.unlock();
+  Stop();
+}
+
 uint64_t BrokerLink::generation() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return generation_;
@@ -44,7 +62,7 @@ uint64_t BrokerLink::generation() const {
 void BrokerLink::Send(uint64_t generation, v1::GatewayUp message) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (generation == 0 || generation != generation_) return;
+    if (generation == 0 || generation != generation_ || writes_done_) return;
     outbox_.emplace_back(generation, std::move(message));
   }
   changed_.notify_all();
@@ -64,6 +82,9 @@ void BrokerLink::RunReader() {
     first_attempt = false;
 
     grpc::ClientContext context;
+    // Wait for the channel instead of failing fast: the stream opens as soon as gRPC reconnects
+    // (within broker_reconnect_delay of the broker being back, see BrokerChannelArguments).
+    context.set_wait_for_ready(true);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
@@ -104,11 +125,12 @@ void BrokerLink::RunReader() {
       stream_.reset();
       context_ = nullptr;
     }
+    changed_.notify_all();  // Drain() waits for the stream's end
     grpc::Status status = stream->Finish();
     bool stopping;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping = stopping_;
+      stopping = stopping_ || draining_;  // a drained stream ends on purpose
     }
     if (generation != 0) {
       if (!stopping) {

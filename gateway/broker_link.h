@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -35,6 +36,10 @@ class BrokerLink {
 
   void Start(const std::string& gateway_id);
   void Stop();
+  // Graceful end (gateway drain): waits until what is queued (the clients' detaches) is written,
+  // half-closes the stream and waits for the broker to end it, so the broker has handled all of
+  // it; then Stop(). Gives up at `deadline`. No reconnect afterwards.
+  void Drain(std::chrono::steady_clock::time_point deadline);
 
   // The live stream's generation, 0 while no stream is open.
   uint64_t generation() const;
@@ -54,6 +59,8 @@ class BrokerLink {
   std::condition_variable changed_;
   bool stopping_ = false;
   bool started_ = false;
+  bool draining_ = false;     // Drain() called: the stream's end is expected
+  bool writes_done_ = false;  // the live stream is half-closed: nothing more may be written
   uint64_t generation_ = 0;          // live stream, 0 when none
   uint64_t last_generation_ = 0;
   grpc::ClientContext* context_ = nullptr;  // live call, for cancelling on Stop
