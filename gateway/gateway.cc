@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -97,6 +98,30 @@ void Gateway::Start() {
   }
 }
 
+void Gateway::Drain() {
+  if (!started_ || stopped_ || draining_.exchange(true)) return;
+  const SteadyTime deadline = std::chrono::steady_clock::now() + SteadySeconds(settings_->drain_timeout);
+  LOG_INFO("draining: ", OpenClients(), " clients, at most ", settings_->drain_timeout, " s (drain_timeout)");
+  server_.StopAccepting();
+  for (auto& shard : shards_) shard->PostDrain(deadline);
+  // Each client leaves once it has taken its last frame and answered the close.
+  while (OpenClients() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const uint64_t left = OpenClients();
+  link_->Drain(deadline);
+  if (left > 0) {
+    LOG_WARNING("drain_timeout reached: closing ", left, " clients that have not finished");
+  } else {
+    LOG_INFO("drained: every client closed");
+  }
+}
+
+uint64_t Gateway::OpenClients() const {
+  uint64_t open = 0;
+  for (const auto& shard : shards_) open += shard->open_clients();
+  return open;
+}
+
 void Gateway::Stop() {
   if (stopped_.exchange(true)) return;
   link_->Stop();  // joins the broker threads: nothing is posted to the shards after this
@@ -168,6 +193,8 @@ void Gateway::OnDelivery(v1::Delivery* delivery) {
 }
 
 void Gateway::OnStreamLost(uint64_t generation) {
+  // Ending the stream on purpose: clients are closed as the server going away, not as lost.
+  if (stopped_ || draining_) return;
   for (auto& shard : shards_) shard->PostStreamLost(generation);
 }
 
@@ -227,7 +254,7 @@ bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
     exchange->Respond(std::move(response));
     return true;
   }
-  if (stopped_ || !started_) {
+  if (stopped_ || draining_ || !started_) {
     RespondJson(exchange, http::status::service_unavailable, "{\"error\": \"gateway not running\"}");
     return true;
   }

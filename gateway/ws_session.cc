@@ -112,10 +112,20 @@ void WsSession::OnKick() {
 void WsSession::OnStreamLost(bool shutting_down) {
   attached_ = false;  // the stream is gone; nothing to detach from
   if (shutting_down) {
-    BeginClose(ws::kGoingAway, "server shutting down");
+    BeginClose(ws::kGoingAway, "going away");
   } else {
     BeginClose(ws::kServiceRestart, "broker stream lost");
   }
+}
+
+void WsSession::Drain(SteadyTime deadline) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  LOG_DEBUG("websocket draining: conn_id=", conn_id_, " user=", username_);
+  Detach();
+  state_ = State::kClosing;
+  deadline_ = deadline;
+  // Unlike BeginClose, everything queued is still written: the close frame goes last.
+  QueueCloseFrame(ws::kGoingAway, "going away");
 }
 
 void WsSession::OnTick(SteadyTime now) {
@@ -181,6 +191,10 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   const size_t keep = keep_head ? head_ + 1 : head_;
   for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->bytes.size();
   queue_.resize(keep);
+  QueueCloseFrame(code, reason);
+}
+
+void WsSession::QueueCloseFrame(uint16_t code, std::string_view reason) {
   auto close_frame = MakeRawFrame(ws::CloseFrame(code, reason));
   queued_bytes_ += close_frame->bytes.size();
   queue_.push_back(std::move(close_frame));

@@ -38,6 +38,7 @@ class WsSession : public PollTarget, public Client {
   void OnFrame(const FramePtr& frame) override;
   void OnKick() override;
   void OnStreamLost(bool shutting_down) override;
+  void Drain(SteadyTime deadline) override;
   void OnTick(SteadyTime now) override;
   void Flush() override { WriteNow(); }
   void OnPollEvent(uint32_t events) override;
@@ -51,6 +52,7 @@ class WsSession : public PollTarget, public Client {
   // Sends a close frame after what is already being written; new frames are dropped. Then the
   // send side is shut and the socket closed at the client's EOF or after a grace period.
   void BeginClose(uint16_t code, std::string_view reason);
+  void QueueCloseFrame(uint16_t code, std::string_view reason);
   void FinalClose();
   // Leaves the epoll set and closes the fd (once; the fd becomes -1).
   void CloseSocket();
