@@ -1,5 +1,6 @@
 #include "gateway/broker_link.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
@@ -8,9 +9,11 @@
 namespace channelstream {
 
 BrokerLink::BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds,
-                       Handlers handlers)
-    : stub_(v1::Broker::NewStub(std::move(channel))),
+                       Handlers handlers, bool network_channel)
+    : channel_(channel),
+      stub_(v1::Broker::NewStub(std::move(channel))),
       reconnect_delay_seconds_(reconnect_delay_seconds),
+      network_channel_(network_channel),
       handlers_(std::move(handlers)) {}
 
 BrokerLink::~BrokerLink() { Stop(); }
@@ -71,20 +74,14 @@ void BrokerLink::Send(uint64_t generation, v1::GatewayUp message) {
 void BrokerLink::RunReader() {
   bool first_attempt = true;
   while (true) {
+    if (!first_attempt) WaitBeforeRetry();
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (!first_attempt) {
-        changed_.wait_for(lock, std::chrono::duration<double>(reconnect_delay_seconds_),
-                          [this] { return stopping_; });
-      }
       if (stopping_) return;
     }
     first_attempt = false;
 
     grpc::ClientContext context;
-    // Wait for the channel instead of failing fast: the stream opens as soon as gRPC reconnects
-    // (within broker_reconnect_delay of the broker being back, see BrokerChannelArguments).
-    context.set_wait_for_ready(true);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
@@ -142,6 +139,31 @@ void BrokerLink::RunReader() {
       LOG_WARNING("gateway ", gateway_id_, ": cannot open the broker stream (", status.error_message(),
                   "); retrying in ", reconnect_delay_seconds_, " s");
     }
+  }
+}
+
+void BrokerLink::WaitBeforeRetry() {
+  const auto until = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                             std::chrono::duration<double>(reconnect_delay_seconds_));
+  bool was_down = false;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (now >= until) return;
+    if (!network_channel_) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait_until(lock, until, [this] { return stopping_; });
+      return;
+    }
+    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    // Reconnected: go now. READY all along (the broker refused the stream itself): wait it out.
+    if (state == GRPC_CHANNEL_READY && was_down) return;
+    was_down = was_down || state != GRPC_CHANNEL_READY;
+    // Short slices, so Stop() is not kept waiting.
+    channel_->WaitForStateChange(state, std::min(until, now + std::chrono::milliseconds(100)));
   }
 }
 

@@ -31,7 +31,10 @@ class BrokerLink {
     std::function<void(uint64_t generation)> on_lost;
   };
 
-  BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds, Handlers handlers);
+  // `network_channel`: a channel from CreateBrokerChannel, whose connectivity state can be waited
+  // on (an in-process channel has none: retries then simply wait reconnect_delay).
+  BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds, Handlers handlers,
+             bool network_channel = false);
   ~BrokerLink();
 
   void Start(const std::string& gateway_id);
@@ -48,10 +51,16 @@ class BrokerLink {
 
  private:
   void RunReader();
+  // Between stream attempts: waits broker_reconnect_delay, or less when the channel reconnects
+  // meanwhile. Waiting on the channel also drives gRPC's reconnect I/O (the synchronous API makes
+  // progress only while a thread waits), so a restarted broker is seen within gRPC's backoff.
+  void WaitBeforeRetry();
   void RunWriter();
 
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Broker::Stub> stub_;
   const double reconnect_delay_seconds_;
+  const bool network_channel_;
   Handlers handlers_;
   std::string gateway_id_;
 

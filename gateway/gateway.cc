@@ -31,7 +31,8 @@ namespace channelstream {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server)
+Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server,
+                 bool network_channel)
     : host_(config.GetString("host")),
       configured_id_(config.GetString("gateway_id")),
       settings_(std::make_shared<GatewaySettings>(GatewaySettings::FromConfig(config))),
@@ -40,7 +41,8 @@ Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_cha
   BrokerLink::Handlers handlers;
   handlers.on_message = [this](v1::GatewayDown* message) { OnBrokerMessage(message); };
   handlers.on_lost = [this](uint64_t generation) { OnStreamLost(generation); };
-  link_ = std::make_shared<BrokerLink>(broker_channel, settings_->broker_reconnect_delay, std::move(handlers));
+  link_ = std::make_shared<BrokerLink>(broker_channel, settings_->broker_reconnect_delay, std::move(handlers),
+                                       network_channel);
   std::vector<asio::io_context*> loops = server_.loops();
   for (size_t i = 0; i < loops.size(); ++i)
     shards_.push_back(std::make_shared<Shard>(i, loops.size(), loops[i], link_, settings_));

@@ -34,7 +34,10 @@ struct GatewayStats {
 
 class Gateway {
  public:
-  Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server);
+  // `network_channel`: broker_channel comes from CreateBrokerChannel (split gateway), not from
+  // an in-process server (all-in-one, tests); see BrokerLink.
+  Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server,
+          bool network_channel = false);
   ~Gateway();
 
   // Opens the GatewayStream (reopened every broker_reconnect_delay while down) and starts the

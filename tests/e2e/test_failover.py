@@ -20,7 +20,7 @@ from server_fixture import Server, binary, free_port, wait_for_port
 
 OUTAGE_SECONDS = 20  # gRPC's default backoff would wait until ~26 s for the next attempt
 RECONNECT_LIMIT = 1.5  # seconds from the broker's port accepting to /ready and a REST call
-DRAIN_TIMEOUT = 10
+DRAIN_TIMEOUT = 30  # generous: a loaded machine (or ASan) reads the 6.5 MB slowly; the drain ends when it has
 MESSAGES = 400  # x 16 KiB: more than loopback socket buffers hold, so frames wait in the gateway
 PAD = "x" * 16000
 
