@@ -76,6 +76,7 @@ int Run(int argc, char** argv, char** envp) {
 
   std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
+  gateway.Drain();  // clients first take what is queued for them, within drain_timeout
   gateway.Stop();
   http_server.Stop();
   broker.Stop();

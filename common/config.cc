@@ -14,6 +14,57 @@
 namespace channelstream {
 namespace {
 
+// One "host:port" or "[v6]:port": the port must be a number from `min_port` to 65535 (the
+// socket APIs take 16 bits, so 99999 would silently become 34463).
+absl::Status CheckHostPort(const ConfigKey& key, absl::string_view address, const std::string& value, int min_port) {
+  const std::string expected = min_port == 0 ? "host:port (port 0-65535, 0: any free port)" : "host:port (port 1-65535)";
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must be ", expected, why, ", got '", value, "'"));
+  };
+  absl::string_view port;
+  if (absl::StartsWith(address, "[")) {
+    const size_t close = address.find(']');
+    if (close == absl::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') return bad("");
+    port = address.substr(close + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == absl::string_view::npos) return bad("");
+    if (address.substr(0, colon).find(':') != absl::string_view::npos) return bad(" (IPv6 addresses in brackets: [::1]:8001)");
+    port = address.substr(colon + 1);
+  }
+  int number = -1;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != absl::string_view::npos ||
+      !absl::SimpleAtoi(port, &number) || number < min_port || number > 65535)
+    return bad("");
+  return absl::OkStatus();
+}
+
+absl::Status CheckAddress(const ConfigKey& key, const std::string& value) {
+  if (value.empty()) {
+    if (key.default_value[0] == '\0') return absl::OkStatus();  // empty means "none" for this key
+    return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must not be empty"));
+  }
+  absl::string_view address = value;
+  if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) return absl::OkStatus();
+  const int min_port = key.type == KeyType::kListenAddress ? 0 : 1;
+  if (key.type == KeyType::kTargetAddress) {
+    if (absl::ConsumePrefix(&address, "dns://")) {
+      // dns://[authority]/host:port: the authority is the DNS server's address, not ours to check.
+      const size_t slash = address.find('/');
+      if (slash == absl::string_view::npos) return CheckHostPort(key, "", value, min_port);
+      address.remove_prefix(slash + 1);
+    } else if (!absl::ConsumePrefix(&address, "dns:") && (absl::ConsumePrefix(&address, "ipv4:") ||
+                                                          absl::ConsumePrefix(&address, "ipv6:"))) {
+      for (absl::string_view one : absl::StrSplit(address, ',')) {  // ipv4:a:1,b:2
+        absl::Status status = CheckHostPort(key, one, value, min_port);
+        if (!status.ok()) return status;
+      }
+      return absl::OkStatus();
+    }
+  }
+  return CheckHostPort(key, address, value, min_port);
+}
+
 absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
   switch (key.type) {
     case KeyType::kInt: {
@@ -42,6 +93,9 @@ absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
                  ? absl::OkStatus()
                  : absl::InvalidArgumentError(
                        absl::StrCat("'", key.name, "' must be true or false, got '", value, "'"));
+    case KeyType::kListenAddress:
+    case KeyType::kTargetAddress:
+      return CheckAddress(key, value);
     case KeyType::kString:
     case KeyType::kList:
       break;

@@ -11,7 +11,10 @@
 
 namespace channelstream {
 
-enum class KeyType { kString, kInt, kDouble, kBool, kList };
+// kListenAddress: "host:port" to bind, port 0-65535 (0: any free port), or a unix: socket.
+// kTargetAddress: a gRPC target to connect to, "host:port" with port 1-65535, optionally with a
+// scheme (dns:///, ipv4:, ipv6:), or a unix: socket. Both: empty only when the default is empty.
+enum class KeyType { kString, kInt, kDouble, kBool, kList, kListenAddress, kTargetAddress };
 
 // One known configuration key.
 struct ConfigKey {

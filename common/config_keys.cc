@@ -27,9 +27,9 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"require_path_signature", KeyType::kBool, "true", "the signed value must be the request path (false: any value signed with the secret, as 0.7.1 accepted)", "rest_adapter"},
       {"signature_max_age", KeyType::kDouble, "60", "seconds a signature stays valid when validate_requests is true", "rest_adapter"},
       // --- Broker -----------------------------------------------------------------------
-      {"broker_listen", KeyType::kString, "127.0.0.1:8001", "gRPC address the broker binary listens on (all-in-one: only when embedded_broker_listen is true)", "broker"},
+      {"broker_listen", KeyType::kListenAddress, "127.0.0.1:8001", "gRPC address the broker binary listens on (all-in-one: only when embedded_broker_listen is true)", "broker"},
       {"embedded_broker_listen", KeyType::kBool, "false", "all-in-one: also expose the broker's gRPC API on broker_listen", "broker"},
-      {"broker_address", KeyType::kString, "127.0.0.1:8001", "gRPC address of the broker (split deployment: gateway and rest_adapter connect here)", "gateway,rest_adapter"},
+      {"broker_address", KeyType::kTargetAddress, "127.0.0.1:8001", "gRPC address of the broker (split deployment: gateway and rest_adapter connect here)", "gateway,rest_adapter"},
       {"gc_users_after", KeyType::kDouble, "86400", "seconds after which a user with no connections is forgotten", "broker"},
       {"gc_interval", KeyType::kDouble, "5", "seconds between garbage-collection sweeps", "broker"},
       {"max_json_depth", KeyType::kInt, "64", "deepest nesting of JSON accepted from clients and backends (REST bodies, gRPC _json fields); checked while parsing", "broker,rest_adapter,gateway",
@@ -73,7 +73,9 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"max_queue_messages", KeyType::kInt, "10000", "frames queued for one slow client before it is closed", "gateway"},
       {"max_client_message_bytes", KeyType::kInt, "65536", "largest frame accepted from a WebSocket client", "gateway"},
       {"allowed_origins", KeyType::kList, "", "WebSocket Origin allowlist (empty: any origin)", "gateway"},
-      {"broker_reconnect_delay", KeyType::kDouble, "1", "seconds between attempts to reach the broker", "gateway"},
+      {"broker_reconnect_delay", KeyType::kDouble, "1", "seconds between attempts to reach the broker (also gRPC's reconnect backoff, so a restarted broker is seen again within about this long)", "gateway,rest_adapter"},
+      {"drain_timeout", KeyType::kDouble, "5", "seconds a gateway stopping on SIGTERM gives its clients to receive what is queued for them (then WebSocket close 1001, long polls answered) before closing the rest", "gateway",
+       3600},
       // --- REST adapter -----------------------------------------------------------------
       {"max_request_body_bytes", KeyType::kInt, "1048576", "largest HTTP request body accepted", "rest_adapter,gateway"},
       {"max_unauthenticated_body_bytes", KeyType::kInt, "16384", "largest body read before the request is authenticated (admin sign-in form, /disconnect); signed routes are checked from their headers first", "rest_adapter,gateway"},
@@ -91,7 +93,7 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"log_format", KeyType::kString, "text", "text (one line: ISO 8601 UTC time, level, message, key=value fields) or json (one object per line: ts, level, msg, fields)", "all"},
       {"access_log", KeyType::kBool, "true", "log one INFO line per HTTP request (method, path with secret= masked, status, duration, bytes, client, 4xx reason)", "rest_adapter,gateway"},
       {"trusted_proxies", KeyType::kList, "", "addresses or CIDR ranges of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (empty: the TCP peer is the client)", "rest_adapter,gateway"},
-      {"metrics_listen", KeyType::kString, "", "broker binary: host:port of a small HTTP server for /metrics, /health and /ready (empty: none)", "broker"},
+      {"metrics_listen", KeyType::kListenAddress, "", "broker binary: host:port of a small HTTP server for /metrics, /health and /ready (empty: none)", "broker"},
       {"ready_timeout", KeyType::kDouble, "0.5", "seconds /ready waits for the broker channel to connect before answering 503", "rest_adapter", 10},
   };
   return keys;

@@ -49,6 +49,57 @@ TEST(ConfigTest, UnknownKeyAndBadValuesAreNamed) {
   EXPECT_FALSE(config.LoadIniText("port = 1\n", "nosection.ini").ok());
 }
 
+TEST(ConfigTest, AddressPortsAreRangeChecked) {
+  Config config;
+  // 99999 used to reach gRPC, which bound port 34463 (99999 - 65536).
+  absl::Status status = config.Set("broker_listen", "127.0.0.1:99999", "--broker_listen");
+  EXPECT_NE(status.message().find("--broker_listen: 'broker_listen' must be host:port (port 0-65535, 0: any free port), "
+                                  "got '127.0.0.1:99999'"),
+            std::string::npos)
+      << status;
+  EXPECT_TRUE(config.Set("broker_listen", "127.0.0.1:0", "x").ok());  // any free port
+  EXPECT_TRUE(config.Set("broker_listen", "0.0.0.0:65535", "x").ok());
+  EXPECT_TRUE(config.Set("broker_listen", "[::1]:8001", "x").ok());
+  EXPECT_TRUE(config.Set("broker_listen", "unix:/run/channelstream/broker.sock", "x").ok());
+  EXPECT_FALSE(config.Set("broker_listen", "127.0.0.1:-1", "x").ok());
+  EXPECT_FALSE(config.Set("broker_listen", "127.0.0.1:", "x").ok());
+  EXPECT_FALSE(config.Set("broker_listen", "127.0.0.1", "x").ok());
+  EXPECT_FALSE(config.Set("broker_listen", "127.0.0.1:80a", "x").ok());
+  EXPECT_FALSE(config.Set("broker_listen", "", "x").ok());
+  status = config.Set("broker_listen", "::1:8001", "x");
+  EXPECT_NE(status.message().find("in brackets"), std::string::npos) << status;
+
+  // Connecting to port 0 means nothing: 1-65535.
+  status = config.Set("broker_address", "127.0.0.1:0", "--broker_address");
+  EXPECT_NE(status.message().find("'broker_address' must be host:port (port 1-65535), got '127.0.0.1:0'"),
+            std::string::npos)
+      << status;
+  EXPECT_FALSE(config.Set("broker_address", "broker.internal:70000", "x").ok());
+  EXPECT_FALSE(config.Set("broker_address", "dns:///broker.internal:99999", "x").ok());
+  EXPECT_FALSE(config.Set("broker_address", "ipv4:10.0.0.1:8001,10.0.0.2:0", "x").ok());
+  EXPECT_TRUE(config.Set("broker_address", "broker.internal:8001", "x").ok());
+  EXPECT_TRUE(config.Set("broker_address", "dns:///broker.internal:8001", "x").ok());
+  EXPECT_TRUE(config.Set("broker_address", "dns://10.0.0.53:53/broker.internal:8001", "x").ok());
+  EXPECT_TRUE(config.Set("broker_address", "ipv4:10.0.0.1:8001,10.0.0.2:8001", "x").ok());
+  EXPECT_TRUE(config.Set("broker_address", "unix:/run/channelstream/broker.sock", "x").ok());
+
+  // Empty is "none" for metrics_listen (its default).
+  EXPECT_TRUE(config.Set("metrics_listen", "", "x").ok());
+  EXPECT_TRUE(config.Set("metrics_listen", "127.0.0.1:0", "x").ok());
+  EXPECT_FALSE(config.Set("metrics_listen", "127.0.0.1:65536", "x").ok());
+
+  status = config.Set("port", "99999", "--port");
+  EXPECT_NE(status.message().find("'port' must be 0-65535, got '99999'"), std::string::npos) << status;
+}
+
+TEST(ConfigTest, DrainTimeout) {
+  Config config;
+  EXPECT_DOUBLE_EQ(config.GetDouble("drain_timeout"), 5);
+  EXPECT_TRUE(config.Set("drain_timeout", "0", "x").ok());
+  EXPECT_FALSE(config.Set("drain_timeout", "-1", "x").ok());
+  EXPECT_FALSE(config.Set("drain_timeout", "86400", "x").ok());
+}
+
 TEST(ConfigTest, CommandLineOverEnvironmentOverIni) {
   char arg0[] = "channelstream", arg1[] = "--port", arg2[] = "9100", arg3[] = "--log-level=DEBUG";
   char* argv[] = {arg0, arg1, arg2, arg3};

@@ -33,9 +33,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BrokerServerCredentials
 // broker would silently share the port) and grpc_max_message_bytes both ways.
 void ApplyServerLimits(const Config& config, grpc::ServerBuilder* builder);
 
-// Channel arguments every broker channel uses (grpc_max_message_bytes both ways), also for the
-// all-in-one's in-process channel.
+// Channel arguments every broker channel uses (grpc_max_message_bytes both ways; gRPC's reconnect
+// backoff fixed at broker_reconnect_delay), also for the all-in-one's in-process channel.
 grpc::ChannelArguments BrokerChannelArguments(const Config& config);
+// broker_reconnect_delay in milliseconds as gRPC's reconnect backoff takes it (at least 100).
+int ReconnectBackoffMillis(const Config& config);
 
 // The channel a gateway or REST adapter opens to broker_address: TLS when grpc_tls_ca or
 // grpc_tls_client_cert is set (client certificate for mutual TLS), the token in `token_key`

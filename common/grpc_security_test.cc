@@ -28,6 +28,25 @@ TEST(GrpcSecurityTest, LoopbackAddresses) {
   EXPECT_FALSE(IsLoopbackAddress("[::1:8001"));
 }
 
+int IntArg(const grpc::ChannelArguments& arguments, const char* name) {
+  grpc_channel_args args;
+  arguments.SetChannelArgs(&args);
+  for (size_t i = 0; i < args.num_args; ++i) {
+    if (std::string(args.args[i].key) == name && args.args[i].type == GRPC_ARG_INTEGER) return args.args[i].value.integer;
+  }
+  return -1;
+}
+
+TEST(GrpcSecurityTest, ReconnectBackoffIsBrokerReconnectDelay) {
+  // gRPC's default backoff grows to 120 s: a broker back after 45 s was seen again up to 30 s late.
+  for (const char* name : {GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                           GRPC_ARG_MAX_RECONNECT_BACKOFF_MS}) {
+    EXPECT_EQ(IntArg(BrokerChannelArguments(Config()), name), 1000) << name;
+    EXPECT_EQ(IntArg(BrokerChannelArguments(With({{"broker_reconnect_delay", "0.25"}})), name), 250) << name;
+    EXPECT_EQ(IntArg(BrokerChannelArguments(With({{"broker_reconnect_delay", "0"}})), name), 100) << name;  // gRPC's floor
+  }
+}
+
 TEST(GrpcSecurityTest, LoopbackPlaintextStaysInsecure) {
   auto credentials = BrokerServerCredentials(Config(), "127.0.0.1:0");
   ASSERT_TRUE(credentials.ok()) << credentials.status();

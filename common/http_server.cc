@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <future>
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -515,6 +517,20 @@ void HttpServer::Start() {
   for (auto& context : contexts_) {
     threads_.emplace_back([context = context.get()] { context->run(); });
   }
+}
+
+void HttpServer::StopAccepting() {
+  if (!acceptor_ || stopped_) return;
+  auto closed = std::make_shared<std::promise<void>>();
+  std::future<void> done = closed->get_future();
+  asio::post(*contexts_[0], [this, closed] {
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+    if (accept_retry_timer_) accept_retry_timer_->cancel();
+    closed->set_value();
+  });
+  // Bounded: the loops may not be running (then Stop() closes it).
+  done.wait_for(std::chrono::seconds(2));
 }
 
 void HttpServer::Stop() {

@@ -152,6 +152,9 @@ class HttpServer {
   absl::Status Listen();
   // Starts the event-loop threads; returns at once.
   void Start();
+  // Closes the listening socket (new connections are refused; open ones go on): the first step
+  // of a graceful stop. Returns once it is closed.
+  void StopAccepting();
   // Stops accepting, closes the loops and joins the threads.
   void Stop();
 

@@ -1,5 +1,6 @@
 #include "gateway/broker_link.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
@@ -8,9 +9,11 @@
 namespace channelstream {
 
 BrokerLink::BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds,
-                       Handlers handlers)
-    : stub_(v1::Broker::NewStub(std::move(channel))),
+                       Handlers handlers, bool network_channel)
+    : channel_(channel),
+      stub_(v1::Broker::NewStub(std::move(channel))),
       reconnect_delay_seconds_(reconnect_delay_seconds),
+      network_channel_(network_channel),
       handlers_(std::move(handlers)) {}
 
 BrokerLink::~BrokerLink() { Stop(); }
@@ -36,6 +39,24 @@ void BrokerLink::Stop() {
   if (writer_.joinable()) writer_.join();
 }
 
+void BrokerLink::Drain(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!started_ || stopping_ || draining_) return;
+  draining_ = true;
+  changed_.wait_until(lock, deadline, [this] { return generation_ == 0 || (outbox_.empty() && !writer_busy_); });
+  if (generation_ != 0 && outbox_.empty() && !writer_busy_) {
+    // Half-close: the broker handles everything sent so far, then ends the stream.
+    writes_done_ = true;  // Send drops from now on, so the writer stays idle
+    auto stream = stream_;
+    lock.unlock();
+    stream->WritesDone();
+    lock.lock();
+    changed_.wait_until(lock, deadline, [this] { return generation_ == 0; });
+  }
+  lock.unlock();
+  Stop();
+}
+
 uint64_t BrokerLink::generation() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return generation_;
@@ -44,7 +65,7 @@ uint64_t BrokerLink::generation() const {
 void BrokerLink::Send(uint64_t generation, v1::GatewayUp message) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (generation == 0 || generation != generation_) return;
+    if (generation == 0 || generation != generation_ || writes_done_) return;
     outbox_.emplace_back(generation, std::move(message));
   }
   changed_.notify_all();
@@ -53,12 +74,9 @@ void BrokerLink::Send(uint64_t generation, v1::GatewayUp message) {
 void BrokerLink::RunReader() {
   bool first_attempt = true;
   while (true) {
+    if (!first_attempt) WaitBeforeRetry();
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (!first_attempt) {
-        changed_.wait_for(lock, std::chrono::duration<double>(reconnect_delay_seconds_),
-                          [this] { return stopping_; });
-      }
       if (stopping_) return;
     }
     first_attempt = false;
@@ -104,11 +122,12 @@ void BrokerLink::RunReader() {
       stream_.reset();
       context_ = nullptr;
     }
+    changed_.notify_all();  // Drain() waits for the stream's end
     grpc::Status status = stream->Finish();
     bool stopping;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping = stopping_;
+      stopping = stopping_ || draining_;  // a drained stream ends on purpose
     }
     if (generation != 0) {
       if (!stopping) {
@@ -120,6 +139,31 @@ void BrokerLink::RunReader() {
       LOG_WARNING("gateway ", gateway_id_, ": cannot open the broker stream (", status.error_message(),
                   "); retrying in ", reconnect_delay_seconds_, " s");
     }
+  }
+}
+
+void BrokerLink::WaitBeforeRetry() {
+  const auto until = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                             std::chrono::duration<double>(reconnect_delay_seconds_));
+  bool was_down = false;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (now >= until) return;
+    if (!network_channel_) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait_until(lock, until, [this] { return stopping_; });
+      return;
+    }
+    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    // Reconnected: go now. READY all along (the broker refused the stream itself): wait it out.
+    if (state == GRPC_CHANNEL_READY && was_down) return;
+    was_down = was_down || state != GRPC_CHANNEL_READY;
+    // Short slices, so Stop() is not kept waiting.
+    channel_->WaitForStateChange(state, std::min(until, now + std::chrono::milliseconds(100)));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,11 +31,18 @@ class BrokerLink {
     std::function<void(uint64_t generation)> on_lost;
   };
 
-  BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds, Handlers handlers);
+  // `network_channel`: a channel from CreateBrokerChannel, whose connectivity state can be waited
+  // on (an in-process channel has none: retries then simply wait reconnect_delay).
+  BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds, Handlers handlers,
+             bool network_channel = false);
   ~BrokerLink();
 
   void Start(const std::string& gateway_id);
   void Stop();
+  // Graceful end (gateway drain): waits until what is queued (the clients' detaches) is written,
+  // half-closes the stream and waits for the broker to end it, so the broker has handled all of
+  // it; then Stop(). Gives up at `deadline`. No reconnect afterwards.
+  void Drain(std::chrono::steady_clock::time_point deadline);
 
   // The live stream's generation, 0 while no stream is open.
   uint64_t generation() const;
@@ -43,10 +51,16 @@ class BrokerLink {
 
  private:
   void RunReader();
+  // Between stream attempts: waits broker_reconnect_delay, or less when the channel reconnects
+  // meanwhile. Waiting on the channel also drives gRPC's reconnect I/O (the synchronous API makes
+  // progress only while a thread waits), so a restarted broker is seen within gRPC's backoff.
+  void WaitBeforeRetry();
   void RunWriter();
 
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Broker::Stub> stub_;
   const double reconnect_delay_seconds_;
+  const bool network_channel_;
   Handlers handlers_;
   std::string gateway_id_;
 
@@ -54,6 +68,8 @@ class BrokerLink {
   std::condition_variable changed_;
   bool stopping_ = false;
   bool started_ = false;
+  bool draining_ = false;     // Drain() called: the stream's end is expected
+  bool writes_done_ = false;  // the live stream is half-closed: nothing more may be written
   uint64_t generation_ = 0;          // live stream, 0 when none
   uint64_t last_generation_ = 0;
   grpc::ClientContext* context_ = nullptr;  // live call, for cancelling on Stop

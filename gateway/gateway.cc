@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +32,8 @@ namespace channelstream {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server)
+Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server,
+                 bool network_channel)
     : host_(config.GetString("host")),
       configured_id_(config.GetString("gateway_id")),
       settings_(std::make_shared<GatewaySettings>(GatewaySettings::FromConfig(config))),
@@ -40,7 +42,8 @@ Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_cha
   BrokerLink::Handlers handlers;
   handlers.on_message = [this](v1::GatewayDown* message) { OnBrokerMessage(message); };
   handlers.on_lost = [this](uint64_t generation) { OnStreamLost(generation); };
-  link_ = std::make_shared<BrokerLink>(broker_channel, settings_->broker_reconnect_delay, std::move(handlers));
+  link_ = std::make_shared<BrokerLink>(broker_channel, settings_->broker_reconnect_delay, std::move(handlers),
+                                       network_channel);
   std::vector<asio::io_context*> loops = server_.loops();
   for (size_t i = 0; i < loops.size(); ++i)
     shards_.push_back(std::make_shared<Shard>(i, loops.size(), loops[i], link_, settings_));
@@ -96,6 +99,30 @@ void Gateway::Start() {
       shard->WatchSockets();
     });
   }
+}
+
+void Gateway::Drain() {
+  if (!started_ || stopped_ || draining_.exchange(true)) return;
+  const SteadyTime deadline = std::chrono::steady_clock::now() + SteadySeconds(settings_->drain_timeout);
+  LOG_INFO("draining: ", OpenClients(), " clients, at most ", settings_->drain_timeout, " s (drain_timeout)");
+  server_.StopAccepting();
+  for (auto& shard : shards_) shard->PostDrain(deadline);
+  // Each client leaves once it has taken its last frame and answered the close.
+  while (OpenClients() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const uint64_t left = OpenClients();
+  link_->Drain(deadline);
+  if (left > 0) {
+    LOG_WARNING("drain_timeout reached: closing ", left, " clients that have not finished");
+  } else {
+    LOG_INFO("drained: every client closed");
+  }
+}
+
+uint64_t Gateway::OpenClients() const {
+  uint64_t open = 0;
+  for (const auto& shard : shards_) open += shard->open_clients();
+  return open;
 }
 
 void Gateway::Stop() {
@@ -170,6 +197,8 @@ void Gateway::OnDelivery(v1::Delivery* delivery) {
 }
 
 void Gateway::OnStreamLost(uint64_t generation) {
+  // Ending the stream on purpose: clients are closed as the server going away, not as lost.
+  if (stopped_ || draining_) return;
   for (auto& shard : shards_) shard->PostStreamLost(generation);
 }
 
@@ -229,7 +258,7 @@ bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
     exchange->Respond(std::move(response));
     return true;
   }
-  if (stopped_ || !started_) {
+  if (stopped_ || draining_ || !started_) {
     RespondJson(exchange, http::status::service_unavailable, "{\"error\": \"gateway not running\"}");
     return true;
   }

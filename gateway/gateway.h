@@ -34,12 +34,20 @@ struct GatewayStats {
 
 class Gateway {
  public:
-  Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server);
+  // `network_channel`: broker_channel comes from CreateBrokerChannel (split gateway), not from
+  // an in-process server (all-in-one, tests); see BrokerLink.
+  Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server,
+          bool network_channel = false);
   ~Gateway();
 
   // Opens the GatewayStream (reopened every broker_reconnect_delay while down) and starts the
   // per-loop timers. Call after server.Listen() (the port names the gateway in logs).
   void Start();
+  // Graceful stop (SIGTERM), within drain_timeout: closes the listener, lets every client take
+  // what is queued for it (WebSockets then get close 1001, long polls their answer), then ends
+  // the broker stream once the broker has every detach. Call Stop() afterwards: it closes any
+  // client still open hard.
+  void Drain();
   // Closes every client and the broker stream. Call before server.Stop().
   void Stop();
 
@@ -56,6 +64,7 @@ class Gateway {
   void OnBrokerMessage(v1::GatewayDown* message);
   void OnDelivery(v1::Delivery* delivery);
   void OnStreamLost(uint64_t generation);
+  uint64_t OpenClients() const;
   Shard* ShardFor(const HttpExchange& exchange) const;
   uint64_t NextHandle(size_t shard_index);
   // Access-Control-Allow-Origin for this request ("" for none).
@@ -80,6 +89,7 @@ class Gateway {
   std::atomic<uint64_t> next_handle_{1};
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> draining_{false};
   // Last: removed from the registry before the shards they read go away.
   std::vector<CallbackHandle> metric_callbacks_;
 };

@@ -46,7 +46,7 @@ int Run(int argc, char** argv, char** envp) {
     return HeaderVerdict::Refuse(MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
   });
   (*ops)->Install(http_server);
-  Gateway gateway(config, channel, http_server);
+  Gateway gateway(config, channel, http_server, /*network_channel=*/true);
   gateway_ptr = &gateway;
 
   absl::Status listening = http_server.Listen();
@@ -63,6 +63,7 @@ int Run(int argc, char** argv, char** envp) {
 
   std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
+  gateway.Drain();  // clients first take what is queued for them, within drain_timeout
   gateway.Stop();
   http_server.Stop();
   GatewayStats stats = gateway.stats();

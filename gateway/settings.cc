@@ -16,6 +16,7 @@ GatewaySettings GatewaySettings::FromConfig(const Config& config) {
   s.write_delay = config.GetDouble("write_delay");
   s.broker_reconnect_delay = config.GetDouble("broker_reconnect_delay");
   s.rpc_timeout = config.GetDouble("rpc_timeout");
+  s.drain_timeout = config.GetDouble("drain_timeout");
   s.max_queue_bytes = static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_bytes")));
   s.max_queue_messages = static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_messages")));
   s.max_json_depth = static_cast<int>(config.GetInt("max_json_depth"));

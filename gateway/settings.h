@@ -19,6 +19,7 @@ struct GatewaySettings {
   double write_delay = 0.01;  // coalescing window for deliveries (see Shard::Push)
   double broker_reconnect_delay = 1;
   double rpc_timeout = 10;
+  double drain_timeout = 5;  // SIGTERM: how long clients get to take what is queued (Gateway::Drain)
   size_t max_queue_bytes = 4 << 20;
   size_t max_queue_messages = 10000;
   size_t max_client_message_bytes = 65536;

@@ -66,6 +66,18 @@ void Shard::PostShutdown(std::function<void()> done) {
   });
 }
 
+void Shard::PostDrain(SteadyTime deadline) {
+  asio::post(*loop_, [self = shared_from_this(), deadline] {
+    if (self->stopped_) return;
+    self->DrainInbox();  // deliveries waiting out write_delay are queued before the close
+    std::vector<std::shared_ptr<Client>> clients;
+    clients.reserve(self->clients_.size());
+    for (auto& entry : self->clients_) clients.push_back(entry.second);
+    for (auto& client : clients) client->Drain(deadline);
+    self->EndTurn();
+  });
+}
+
 Client* Shard::Find(uint64_t handle) {
   auto it = clients_.find(handle);
   return it == clients_.end() ? nullptr : it->second.get();

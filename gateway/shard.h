@@ -43,6 +43,9 @@ class Client {
   virtual void OnKick() = 0;
   // The broker stream this client was attached through is gone (or the gateway stops).
   virtual void OnStreamLost(bool shutting_down) = 0;
+  // The gateway drains (SIGTERM): finish what is queued, then close as the server going away,
+  // detaching as on any close. Leave by `deadline` at the latest.
+  virtual void Drain(SteadyTime deadline) = 0;
   virtual void OnTick(SteadyTime now) = 0;
   // Writes what was queued during this turn (only called for clients marked dirty).
   virtual void Flush() {}
@@ -95,6 +98,12 @@ class Shard : public std::enable_shared_from_this<Shard> {
   void PostStreamLost(uint64_t generation);
   // Closes every client and stops the tick; `done` runs on the loop afterwards.
   void PostShutdown(std::function<void()> done);
+  // Queues deliveries already received, then drains every client (Client::Drain).
+  void PostDrain(SteadyTime deadline);
+  // WebSockets and long polls registered on this loop, not yet closed.
+  uint64_t open_clients() {
+    return counters_.websockets.load(std::memory_order_relaxed) + counters_.long_polls.load(std::memory_order_relaxed);
+  }
 
   // --- the loop's own thread ---
   bool stopped() const { return stopped_; }

@@ -120,10 +120,25 @@ void WsSession::OnKick() {
 void WsSession::OnStreamLost(bool shutting_down) {
   attached_ = false;  // the stream is gone; nothing to detach from
   if (shutting_down) {
-    BeginClose(ws::kGoingAway, "server shutting down");
+    BeginClose(ws::kGoingAway, "going away");
   } else {
     BeginClose(ws::kServiceRestart, "broker stream lost");
   }
+}
+
+void WsSession::Drain(SteadyTime deadline) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  LOG_DEBUG("websocket draining: conn_id=", conn_id_, " user=", username_);
+  // Everything queued goes out before the close frame: the marks count it, and the Detach leaves
+  // before the close can reach the client (it may reconnect elsewhere at once). A client that
+  // does not take its frames within drain_timeout is closed hard and loses them unless it
+  // presents its positions.
+  for (size_t i = head_; i < queue_.size(); ++i) delivered_.Note(*queue_[i]);
+  Detach();
+  state_ = State::kClosing;
+  deadline_ = deadline;
+  // Unlike BeginClose, everything queued is still written: the close frame goes last.
+  QueueCloseFrame(ws::kGoingAway, "going away");
 }
 
 void WsSession::OnTick(SteadyTime now) {
@@ -203,6 +218,10 @@ void WsSession::BeginClose(uint16_t code, std::string_view reason) {
   // must find its marks in place). The frame already half out is completed before the close.
   if (keep_head) delivered_.Note(*queue_[head_]);
   Detach();
+  QueueCloseFrame(code, reason);
+}
+
+void WsSession::QueueCloseFrame(uint16_t code, std::string_view reason) {
   auto close_frame = MakeRawFrame(ws::CloseFrame(code, reason));
   queued_bytes_ += close_frame->bytes.size();
   queue_.push_back(std::move(close_frame));

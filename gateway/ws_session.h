@@ -41,6 +41,7 @@ class WsSession : public PollTarget, public Client {
   void OnFrame(const FramePtr& frame) override;
   void OnKick() override;
   void OnStreamLost(bool shutting_down) override;
+  void Drain(SteadyTime deadline) override;
   void OnTick(SteadyTime now) override;
   void Flush() override { WriteNow(); }
   void OnPollEvent(uint32_t events) override;
@@ -56,6 +57,7 @@ class WsSession : public PollTarget, public Client {
   // send side is shut and the socket closed at the client's EOF or after a grace period. The
   // Detach goes first: its marks count the frames written and the one half out.
   void BeginClose(uint16_t code, std::string_view reason);
+  void QueueCloseFrame(uint16_t code, std::string_view reason);
   void FinalClose();
   // Leaves the epoll set and closes the fd (once; the fd becomes -1).
   void CloseSocket();

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/ops_endpoints.h"
 #include "common/process.h"
+#include "rest_adapter/broker_channel_keeper.h"
 #include "rest_adapter/broker_readiness.h"
 #include "rest_adapter/rest_adapter.h"
 
@@ -25,6 +26,7 @@ int Run(int argc, char** argv, char** envp) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel = CreateBrokerChannel(config, "grpc_backend_token");
   if (!broker_channel.ok()) ExitWithStartupError(std::string(broker_channel.status().message()));
   std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
+  BrokerChannelKeeper keeper(channel);  // a restarted broker is seen within broker_reconnect_delay
   // /ws, /listen and /disconnect are the gateways' here: /openapi.json leaves them out.
   RestAdapter rest_adapter(config, channel, RestAdapter::ClientEndpoints::kOnGateways);
   absl::StatusOr<std::unique_ptr<OpsEndpoints>> ops =

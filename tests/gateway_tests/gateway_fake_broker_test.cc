@@ -237,6 +237,43 @@ TEST_F(GatewayFakeBrokerTest, SlowConsumerIsClosedAndCounted) {
   EXPECT_EQ(gateway.gateway().stats().slow_consumer_closes, 1u);
 }
 
+TEST_F(GatewayFakeBrokerTest, StopClosesClientsAsGoingAwayNotAsBrokerStreamLost) {
+  broker_.AddConnection(kConn);
+  TestGateway& gateway = StartGateway();
+  auto client = OpenWs(gateway.port(), kConn);
+  ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
+  // Stopping ends the broker stream too; that end is ours, not a lost broker (was 1012).
+  gateway.Stop();
+  EXPECT_TRUE(client->WaitClosed(3));
+  EXPECT_EQ(client->close_code(), 1001);
+  EXPECT_EQ(client->close_reason(), "going away");
+}
+
+TEST_F(GatewayFakeBrokerTest, DrainDeliversWhatIsQueuedThenGoingAwayAndEndsTheStream) {
+  broker_.AddConnection(kConn);
+  TestGateway& gateway = StartGateway({{"drain_timeout", "5"}, {"heartbeat_interval", "0"}});
+  auto client = OpenWs(gateway.port(), kConn);
+  ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(broker_.Deliver(nlohmann::json{{"n", i}}.dump(), {kConn}), 1);
+  ASSERT_TRUE(PollUntil([&] { return gateway.gateway().stats().frames_queued == 3; }));
+  const auto started = std::chrono::steady_clock::now();
+  std::thread drain([&] { gateway.gateway().Drain(); });
+  std::vector<int> seen;
+  while (!client->closed()) {
+    std::optional<std::string> frame = client->Read(3);
+    if (!frame) break;
+    for (const auto& item : nlohmann::json::parse(*frame)) seen.push_back(item["n"].get<int>());
+  }
+  drain.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(client->close_code(), 1001);
+  EXPECT_EQ(client->close_reason(), "going away");
+  // The gateway half-closed its stream after the detach; the broker ended it.
+  EXPECT_TRUE(broker_.WaitStreams(0));
+  EXPECT_EQ(gateway.gateway().stats().websockets, 0u);
+}
+
 TEST_F(GatewayFakeBrokerTest, DroppedBrokerStreamClosesClientsAndReconnects) {
   broker_.AddConnection(kConn);
   TestGateway& gateway = StartGateway();
