@@ -23,7 +23,7 @@ struct BrokerOptions {
   // Info / AdminInfo paging (see InfoRequest in the proto).
   int64_t info_page_size = 1000;
   int64_t info_max_page_size = 10000;
-  int64_t info_page_max_bytes = 8 << 20;  // already capped at half of grpc_max_message_bytes
+  int64_t info_page_max_bytes = 3 << 20;  // already capped at half of grpc_max_message_bytes
 
   static BrokerOptions FromConfig(const Config& config);
 };
