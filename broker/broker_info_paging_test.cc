@@ -12,7 +12,7 @@ namespace {
 
 class InfoPagingTest : public BrokerStateTestBase {
  protected:
-  v1::InfoResponse InfoPage(int32_t limit, const std::string& cursor, bool include_users = true) {
+  v1::InfoResponse FetchInfo(int32_t limit, const std::string& cursor, bool include_users = true) {
     v1::InfoRequest request;
     request.set_all_channels(true);
     request.mutable_info()->set_include_users(include_users);
@@ -24,7 +24,7 @@ class InfoPagingTest : public BrokerStateTestBase {
     return response;
   }
 
-  v1::AdminInfoResponse AdminPage(int32_t limit, const std::string& cursor) {
+  v1::AdminInfoResponse FetchAdmin(int32_t limit, const std::string& cursor) {
     v1::AdminInfoRequest request;
     request.set_limit(limit);
     request.set_cursor(cursor);
@@ -40,7 +40,7 @@ class InfoPagingTest : public BrokerStateTestBase {
     std::string cursor;
     *pages = 0;
     do {
-      v1::InfoResponse page = InfoPage(limit, cursor);
+      v1::InfoResponse page = FetchInfo(limit, cursor);
       ++*pages;
       std::set<std::string> sorted;  // a protobuf map has no order
       for (const auto& [name, info] : page.channels_info().channels()) sorted.insert(name);
@@ -56,7 +56,7 @@ class InfoPagingTest : public BrokerStateTestBase {
     std::string cursor;
     *pages = 0;
     do {
-      v1::AdminInfoResponse page = AdminPage(limit, cursor);
+      v1::AdminInfoResponse page = FetchAdmin(limit, cursor);
       ++*pages;
       for (const v1::ChannelInfo& channel : page.channels()) channels->push_back(channel.name());
       for (const v1::AdminUser& user : page.users()) users->push_back(user.user());
@@ -73,11 +73,11 @@ class InfoPagingTest : public BrokerStateTestBase {
 };
 
 TEST_F(InfoPagingTest, EmptyStateIsOneEmptyLastPage) {
-  v1::InfoResponse info = InfoPage(0, "");
+  v1::InfoResponse info = FetchInfo(0, "");
   EXPECT_TRUE(info.channels_info().channels().empty());
   EXPECT_TRUE(info.channels_info().users().empty());
   EXPECT_EQ(info.next_cursor(), "");
-  v1::AdminInfoResponse admin = AdminPage(0, "");
+  v1::AdminInfoResponse admin = FetchAdmin(0, "");
   EXPECT_EQ(admin.channels_size(), 0);
   EXPECT_EQ(admin.users_size(), 0);
   EXPECT_EQ(admin.next_cursor(), "");
@@ -86,20 +86,20 @@ TEST_F(InfoPagingTest, EmptyStateIsOneEmptyLastPage) {
 
 TEST_F(InfoPagingTest, ExactMultipleOfThePageSizeHasNoTrailingEmptyPage) {
   for (const std::string& channel : Names("ch", 4)) Connect("alice", {channel});
-  v1::InfoResponse first = InfoPage(2, "", /*include_users=*/false);
+  v1::InfoResponse first = FetchInfo(2, "", /*include_users=*/false);
   EXPECT_EQ(first.channels_info().channels().size(), 2u);
   EXPECT_EQ(first.next_cursor(), "c:ch101");
-  v1::InfoResponse second = InfoPage(2, first.next_cursor(), false);
+  v1::InfoResponse second = FetchInfo(2, first.next_cursor(), false);
   EXPECT_EQ(second.channels_info().channels().size(), 2u);
   EXPECT_EQ(second.channels_info().channels().count("ch103"), 1u);
   EXPECT_EQ(second.next_cursor(), "");
 
   // 4 channels + 2 users with limit 3: two full pages, the second ending the listing.
   Connect("bob", {"ch100"});
-  v1::AdminInfoResponse admin_first = AdminPage(3, "");
+  v1::AdminInfoResponse admin_first = FetchAdmin(3, "");
   EXPECT_EQ(admin_first.channels_size(), 3);
   EXPECT_EQ(admin_first.next_cursor(), "c:ch102");
-  v1::AdminInfoResponse admin_second = AdminPage(3, admin_first.next_cursor());
+  v1::AdminInfoResponse admin_second = FetchAdmin(3, admin_first.next_cursor());
   ASSERT_EQ(admin_second.channels_size(), 1);
   ASSERT_EQ(admin_second.users_size(), 2);
   EXPECT_EQ(admin_second.users(1).user(), "bob");
@@ -134,7 +134,7 @@ TEST_F(InfoPagingTest, NoLimitMeansInfoPageSize) {
   options.info_page_size = 4;
   Reset();
   for (const std::string& user : Names("user", 6)) Connect(user, {"lobby"});
-  v1::InfoResponse page = InfoPage(0, "");
+  v1::InfoResponse page = FetchInfo(0, "");
   EXPECT_EQ(page.channels_info().channels().size(), 1u);
   EXPECT_EQ(page.channels_info().users_size(), 3);
   EXPECT_EQ(page.next_cursor(), "u:user102");
@@ -142,22 +142,22 @@ TEST_F(InfoPagingTest, NoLimitMeansInfoPageSize) {
 
 TEST_F(InfoPagingTest, CursorsPastTheEndOrAtUsersFromTheStart) {
   for (const std::string& user : Names("user", 3)) Connect(user, {"lobby"});
-  v1::InfoResponse past_users = InfoPage(10, "u:zzz");
+  v1::InfoResponse past_users = FetchInfo(10, "u:zzz");
   EXPECT_TRUE(past_users.channels_info().channels().empty());
   EXPECT_TRUE(past_users.channels_info().users().empty());
   EXPECT_EQ(past_users.next_cursor(), "");
   // Past the last channel: the users follow.
-  v1::InfoResponse past_channels = InfoPage(10, "c:zzz");
+  v1::InfoResponse past_channels = FetchInfo(10, "c:zzz");
   EXPECT_TRUE(past_channels.channels_info().channels().empty());
   EXPECT_EQ(past_channels.channels_info().users_size(), 3);
   // "u:" starts at the first user (the admin panel's users table).
-  v1::AdminInfoResponse users = AdminPage(2, "u:");
+  v1::AdminInfoResponse users = FetchAdmin(2, "u:");
   EXPECT_EQ(users.channels_size(), 0);
   ASSERT_EQ(users.users_size(), 2);
   EXPECT_EQ(users.users(0).user(), "user100");
   EXPECT_EQ(users.next_cursor(), "u:user101");
   // A cursor naming an entry that is gone still works: the page starts after that name.
-  v1::AdminInfoResponse after_gone = AdminPage(10, "u:user100x");
+  v1::AdminInfoResponse after_gone = FetchAdmin(10, "u:user100x");
   ASSERT_EQ(after_gone.users_size(), 2);
   EXPECT_EQ(after_gone.users(0).user(), "user101");
 }
@@ -235,7 +235,7 @@ TEST_F(InfoPagingTest, ByteBudgetEndsAPageEarly) {
   std::string cursor;
   int pages = 0;
   do {
-    v1::AdminInfoResponse page = AdminPage(1000, cursor);
+    v1::AdminInfoResponse page = FetchAdmin(1000, cursor);
     ++pages;
     EXPECT_LE(page.ByteSizeLong(), 4000u + 200u);  // entries within the budget, plus the counts
     for (const v1::AdminUser& user : page.users()) {
@@ -269,7 +269,7 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
                     .ok());
   ASSERT_TRUE(Publish("small", "alice", R"({"n":0})").ok());
 
-  v1::AdminInfoResponse first = AdminPage(10, "");
+  v1::AdminInfoResponse first = FetchAdmin(10, "");
   ASSERT_GE(first.channels_size(), 1);
   const v1::ChannelInfo& big = first.channels(0);
   EXPECT_EQ(big.name(), "big");
@@ -289,13 +289,13 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
   EXPECT_EQ(users, std::vector<std::string>{"alice"});
 
   // Listed second, it would not fit beside another entry: it starts the next page.
-  v1::AdminInfoResponse after_a = AdminPage(10, "c:a");
+  v1::AdminInfoResponse after_a = FetchAdmin(10, "c:a");
   ASSERT_GE(after_a.channels_size(), 1);  // "a" does not exist: big is first again
   EXPECT_EQ(after_a.channels(0).name(), "big");
   Configure("a", config);
   // Larger than what a cut leaves over (less than one history entry of "big").
   ASSERT_TRUE(Publish("a", "alice", absl::StrCat(R"({"pad":")", std::string(2000, 'a'), R"("})")).ok());
-  v1::AdminInfoResponse a_first = AdminPage(10, "");
+  v1::AdminInfoResponse a_first = FetchAdmin(10, "");
   ASSERT_EQ(a_first.channels_size(), 1);
   EXPECT_EQ(a_first.channels(0).name(), "a");
   EXPECT_EQ(a_first.next_cursor(), "c:a");
