@@ -345,7 +345,7 @@ TEST_F(ConnectTest, InfoHonoursOptions) {
   info.mutable_info()->set_return_public_state(true);
   info.mutable_info()->add_exclude_channels("b");
   v1::InfoResponse response;
-  state->Info(info, &response);
+  ASSERT_TRUE(state->Info(info, &response).ok());
   const auto& channels = response.channels_info().channels();
   ASSERT_EQ(channels.size(), 1u);
   const v1::ChannelInfo& a = channels.at("a");
@@ -363,7 +363,7 @@ TEST_F(ConnectTest, InfoHonoursOptions) {
   named.add_channels("b");
   named.add_channels("unknown");
   v1::InfoResponse named_response;
-  state->Info(named, &named_response);
+  ASSERT_TRUE(state->Info(named, &named_response).ok());
   ASSERT_EQ(named_response.channels_info().channels().size(), 1u);
   EXPECT_EQ(named_response.channels_info().channels().at("b").users_size(), 0);
   EXPECT_EQ(named_response.channels_info().users_size(), 0);
@@ -376,7 +376,7 @@ TEST_F(ConnectTest, AdminInfoCountsEverything) {
   ASSERT_TRUE(Publish("a", "alice", R"({"text":"hi"})").ok());
   Advance(absl::Seconds(5));
   v1::AdminInfoResponse admin;
-  state->AdminInfo(now, &admin);
+  ASSERT_TRUE(state->AdminInfo(v1::AdminInfoRequest(), now, &admin).ok());
   EXPECT_EQ(admin.remembered_user_count(), 2);
   EXPECT_EQ(admin.unique_user_count(), 2);
   EXPECT_EQ(admin.total_connections(), 3);

@@ -211,7 +211,7 @@ TEST_F(MessagesTest, HistoryIsCappedAndHonoursNoHistory) {
   info.add_channels("a");
   info.mutable_info()->set_include_history(true);
   v1::InfoResponse response;
-  state->Info(info, &response);
+  ASSERT_TRUE(state->Info(info, &response).ok());
   ASSERT_EQ(response.channels_info().channels().at("a").history_json_size(), 2);
 
   v1::ChannelConfig shrink;

@@ -20,6 +20,11 @@ BrokerOptions BrokerOptions::FromConfig(const Config& config) {
   options.max_connections_per_user = config.GetInt("max_connections_per_user");
   options.max_history_size = config.GetInt("max_history_size");
   options.max_json_depth = static_cast<int>(config.GetInt("max_json_depth"));
+  options.info_page_size = std::max<int64_t>(1, config.GetInt("info_page_size"));
+  options.info_max_page_size = config.GetInt("info_max_page_size");
+  // Half the message limit leaves room for the counts and for protobuf's framing.
+  options.info_page_max_bytes =
+      std::min(config.GetInt("info_page_max_bytes"), config.GetInt("grpc_max_message_bytes") / 2);
   return options;
 }
 

@@ -24,6 +24,10 @@ struct BrokerOptions {
   int64_t max_connections_per_user = 1000;
   int64_t max_history_size = 1000;
   int max_json_depth = kDefaultMaxJsonDepth;
+  // Info / AdminInfo paging (see InfoRequest in the proto).
+  int64_t info_page_size = 1000;
+  int64_t info_max_page_size = 10000;
+  int64_t info_page_max_bytes = 3 << 20;  // already capped at half of grpc_max_message_bytes
 
   static BrokerOptions FromConfig(const Config& config);
 };

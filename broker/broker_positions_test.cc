@@ -65,7 +65,7 @@ TEST_F(PositionsTest, DeliveriesHistoryAndInfoCarryTheChannelPosition) {
   v1::InfoRequest info;
   info.add_channels("room");
   v1::InfoResponse answer;
-  state->Info(info, &answer);
+  ASSERT_TRUE(state->Info(info, &answer).ok());
   EXPECT_EQ(answer.channels_info().channels().at("room").offset(), 2u);
   EXPECT_EQ(answer.channels_info().channels().at("room").epoch(), Epoch("room"));
 }

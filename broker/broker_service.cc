@@ -213,8 +213,7 @@ grpc::Status BrokerService::SetChannelConfig(grpc::ServerContext*,
 grpc::Status BrokerService::Info(grpc::ServerContext*, const v1::InfoRequest* request,
                                  v1::InfoResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
-  state_.Info(*request, response);
-  return grpc::Status::OK;
+  return ToGrpc(state_.Info(*request, response));
 }
 
 grpc::Status BrokerService::Disconnect(grpc::ServerContext*, const v1::DisconnectRequest* request,
@@ -234,11 +233,11 @@ grpc::Status BrokerService::Disconnect(grpc::ServerContext*, const v1::Disconnec
   return ToGrpc(status);
 }
 
-grpc::Status BrokerService::AdminInfo(grpc::ServerContext*, const v1::AdminInfoRequest*,
+grpc::Status BrokerService::AdminInfo(grpc::ServerContext*, const v1::AdminInfoRequest* request,
                                       v1::AdminInfoResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
-  state_.AdminInfo(clock_(), response);
-  return grpc::Status::OK;
+  return ToGrpc(state_.AdminInfo(request ? *request : v1::AdminInfoRequest::default_instance(),
+                                 clock_(), response));
 }
 
 void BrokerService::CollectGarbage() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,10 +71,13 @@ class BrokerState {
                               v1::DeleteMessagesResponse* response, Outbox* out);
   absl::Status SetChannelConfig(const v1::ChannelConfigRequest& request, absl::Time now,
                                 v1::ChannelConfigResponse* response);
-  void Info(const v1::InfoRequest& request, v1::InfoResponse* response) const;
+  // One page of channels, then users (see InfoRequest); INVALID_ARGUMENT for a bad limit/cursor.
+  absl::Status Info(const v1::InfoRequest& request, v1::InfoResponse* response) const;
   // True when the connection existed. Kicks its client sockets, emits `parted` where due.
   bool Disconnect(const std::string& conn_id, absl::Time now, Outbox* out);
-  void AdminInfo(absl::Time now, v1::AdminInfoResponse* response) const;
+  // The counts, and one page of channels, then users (same paging as Info).
+  absl::Status AdminInfo(const v1::AdminInfoRequest& request, absl::Time now,
+                         v1::AdminInfoResponse* response) const;
 
   // Gateways: each stream is registered once; attachments name client sockets by handle.
   uint64_t AddGateway(const std::string& name);
@@ -149,10 +153,23 @@ class BrokerState {
   // window moved (a deleted message leaves a hole, not a moved window).
   void TrimFrames(FrameLog* frames, uint64_t* trimmed_through, absl::Time now) const;
 
+  // The channels Info selects: every channel or the named ones, less the excluded ones.
+  struct ChannelSelection {
+    bool all = false;
+    std::set<std::string> named;
+    std::set<std::string> excluded;
+    bool Contains(const std::string& name) const;
+  };
+
   void FillChannelsInfo(const std::vector<std::string>& names, const v1::InfoOptions& options,
                         v1::ChannelsInfo* info) const;
+  // Lists that would take the entry past max_bytes are cut and the entry marked truncated.
   void FillChannelInfo(const ChannelRecord& channel, bool include_history, bool include_users,
-                       bool include_connections, v1::ChannelInfo* info) const;
+                       bool include_connections, v1::ChannelInfo* info, size_t max_bytes) const;
+  void FillUserInfo(const UserRecord& user, bool public_state, v1::UserInfo* info) const;
+  void FillAdminUser(const UserRecord& user, v1::AdminUser* entry, size_t max_bytes) const;
+  // Whether one of the user's connections is subscribed to a selected channel.
+  bool InSelectedChannel(const UserRecord& user, const ChannelSelection& selection) const;
 
   BrokerOptions options_;
   absl::Time start_;

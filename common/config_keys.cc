@@ -47,6 +47,9 @@ const std::vector<ConfigKey>& AllConfigKeys() {
       {"snapshot_interval", KeyType::kDouble, "300", "data_dir: seconds between periodic snapshots (each starts a new journal)", "broker"},
       {"journal_max_bytes", KeyType::kInt, "67108864", "data_dir: a journal this large triggers a snapshot before snapshot_interval", "broker"},
       {"max_gateway_queue_items", KeyType::kInt, "100000", "deliveries queued for one gateway stream before the broker disconnects that gateway", "broker"},
+      {"info_page_size", KeyType::kInt, "1000", "entries (channels + users) in one Info / AdminInfo page (/info, /admin/admin.json) when the request gives no limit (0 counts as 1)", "broker"},
+      {"info_max_page_size", KeyType::kInt, "10000", "largest limit an Info / AdminInfo request may ask for (more: INVALID_ARGUMENT naming limit)", "broker"},
+      {"info_page_max_bytes", KeyType::kInt, "3145728", "bytes of entries in one Info / AdminInfo page: the page ends early before passing it (below the 4 MiB gRPC clients accept by default; at most half of grpc_max_message_bytes is used)", "broker"},
       // --- gRPC security (broker listener, gateway and REST adapter channels) ---------------
       {"grpc_tls_cert", KeyType::kString, "", "PEM certificate chain the broker's gRPC listener presents (with grpc_tls_key: TLS on)", "broker"},
       {"grpc_tls_key", KeyType::kString, "", "PEM private key of grpc_tls_cert", "broker"},

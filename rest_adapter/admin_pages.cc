@@ -19,6 +19,7 @@ th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e3e6ea;font-size
 code,pre{font-family:ui-monospace,monospace;font-size:12px}
 form.signin{background:#fff;max-width:320px;margin:80px auto;padding:24px;border-radius:8px;box-shadow:0 1px 3px #0003}
 input,textarea,select,button{font:inherit;padding:6px;margin:4px 0;width:100%;box-sizing:border-box}
+.pager button{width:auto;min-width:96px}
 .error{color:#b00020}
 .muted{color:#667}
 )CSS";
@@ -46,42 +47,91 @@ std::string SignInPage(const std::string& error) {
 }
 
 std::string AdminPage() {
+  // Channels and users are paged separately through /admin/admin.json's cursors ("c:..." walks
+  // channels, "u:..." users), so the page stays small with any number of users.
   return Page("Channelstream admin", R"HTML(
 <header><strong>Channelstream admin</strong><span><span id="status" class="muted"></span>
 <a href="/api-explorer">API explorer</a><a href="/admin/sign_out">Sign out</a></span></header>
 <main>
 <div class="cards" id="cards"></div>
-<h3>Channels</h3>
+<h3>Channels <span id="channels-range" class="muted"></span></h3>
 <table><thead><tr><th>Name</th><th>Users</th><th>Connections</th><th>Settings</th><th>History</th><th>Last active</th></tr></thead>
 <tbody id="channels"></tbody></table>
-<h3>Users</h3>
+<p class="pager"><button id="channels-prev">Previous</button> <button id="channels-next">Next</button></p>
+<h3>Users <span id="users-range" class="muted"></span></h3>
 <table><thead><tr><th>User</th><th>Connections</th><th>State</th></tr></thead><tbody id="users"></tbody></table>
+<p class="pager"><button id="users-prev">Previous</button> <button id="users-next">Next</button></p>
 </main>
 <script>
+const PAGE = 50, NAMES_SHOWN = 20;
 const esc = s => String(s).replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
 const cell = v => '<td>' + v + '</td>';
+const num = v => typeof v === 'number' ? v.toLocaleString() : v;
+const $ = id => document.getElementById(id);
+// Each table keeps the cursors of the pages it has shown: the last one is the current page.
+const pagers = {
+  channels: {cursors: [''], next: ''},
+  users: {cursors: ['u:'], next: ''},
+};
+async function page(cursor) {
+  const r = await fetch('/admin/admin.json?limit=' + PAGE + '&cursor=' + encodeURIComponent(cursor),
+                        {credentials: 'same-origin'});
+  if (r.status === 401 || r.status === 403) { location.href = '/admin/sign_in'; throw new Error('signed out'); }
+  if (!r.ok) throw new Error('HTTP ' + r.status + ' ' + await r.text());
+  return r.json();
+}
+function range(id, first, shown, total) {
+  $(id).textContent = shown ? (num(first + 1) + '–' + num(first + shown) + ' of ' + num(total)) : '(none)';
+}
+function showCards(d) {
+  const cards = [['Connections', d.total_connections], ['Channels', d.total_channels],
+    ['Users online', d.unique_user_count], ['Users remembered', d.remembered_user_count],
+    ['Messages delivered', d.total_messages], ['Messages published', d.total_unique_messages],
+    ['Uptime', d.uptime], ['Version', d.version]];
+  $('cards').innerHTML = cards.map(([k, v]) =>
+    '<div class="card"><span class="muted">' + esc(k) + '</span><b>' + esc(num(v)) + '</b></div>').join('');
+}
+function userNames(c) {
+  const shown = c.users.slice(0, NAMES_SHOWN).map(esc).join(', ');
+  const more = c.total_users - Math.min(c.users.length, NAMES_SHOWN);
+  return shown + (more > 0 ? ' <span class="muted">and ' + num(more) + ' more</span>' : '');
+}
+async function refreshChannels() {
+  const p = pagers.channels, d = await page(p.cursors[p.cursors.length - 1]);
+  showCards(d);
+  $('channels').innerHTML = d.channels.map(c => '<tr>' + cell(esc(c.name) + (c.truncated ? ' <span class="muted">(cut)</span>' : '')) +
+    cell(userNames(c)) + cell(num(c.total_connections)) +
+    cell('<code>' + esc(Object.entries(c.settings).filter(([k, v]) => v).map(([k, v]) => k + '=' + v).join(' ')) + '</code>') +
+    cell(c.history.length) + cell(esc(c.last_active || '')) + '</tr>').join('');
+  const first = (p.cursors.length - 1) * PAGE;
+  range('channels-range', first, d.channels.length, d.total_channels);
+  // A page may end on the last channel with users following: more channels only if counted.
+  p.next = d.next_cursor.startsWith('c:') && first + d.channels.length < d.total_channels ? d.next_cursor : '';
+  $('channels-prev').disabled = p.cursors.length < 2;
+  $('channels-next').disabled = !p.next;
+}
+async function refreshUsers() {
+  const p = pagers.users, d = await page(p.cursors[p.cursors.length - 1]);
+  $('users').innerHTML = d.users.map(u => '<tr>' + cell(esc(u.user)) +
+    cell('<code>' + u.connections.map(esc).join('<br>') + '</code>') +
+    cell('<code>' + esc(JSON.stringify(u.state)) + '</code>') + '</tr>').join('');
+  range('users-range', (p.cursors.length - 1) * PAGE, d.users.length, d.remembered_user_count);
+  p.next = d.next_cursor;
+  $('users-prev').disabled = p.cursors.length < 2;
+  $('users-next').disabled = !p.next;
+}
 async function refresh() {
   try {
-    const r = await fetch('/admin/admin.json', {credentials: 'same-origin'});
-    if (r.status === 401 || r.status === 403) { location.href = '/admin/sign_in'; return; }
-    const d = await r.json();
-    const cards = [['Connections', d.total_connections], ['Channels', d.total_channels],
-      ['Users online', d.unique_user_count], ['Users remembered', d.remembered_user_count],
-      ['Messages delivered', d.total_messages], ['Messages published', d.total_unique_messages],
-      ['Uptime', d.uptime], ['Version', d.version]];
-    document.getElementById('cards').innerHTML = cards.map(([k, v]) =>
-      '<div class="card"><span class="muted">' + esc(k) + '</span><b>' + esc(v) + '</b></div>').join('');
-    document.getElementById('channels').innerHTML = d.channels.map(c => '<tr>' + cell(esc(c.name)) +
-      cell(esc(c.users.join(', '))) + cell(c.total_connections) +
-      cell('<code>' + esc(Object.entries(c.settings).filter(([k, v]) => v).map(([k, v]) => k + '=' + v).join(' ')) + '</code>') +
-      cell(c.history.length) + cell(esc(c.last_active || ''))).join('') + '</tr>';
-    document.getElementById('users').innerHTML = d.users.map(u => '<tr>' + cell(esc(u.user)) +
-      cell('<code>' + u.connections.map(esc).join('<br>') + '</code>') +
-      cell('<code>' + esc(JSON.stringify(u.state)) + '</code>') + '</tr>').join('');
-    document.getElementById('status').textContent = 'updated ' + new Date().toLocaleTimeString();
+    await Promise.all([refreshChannels(), refreshUsers()]);
+    $('status').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {
-    document.getElementById('status').textContent = 'server unreachable: ' + e;
+    $('status').textContent = 'server unreachable: ' + e;
   }
+}
+for (const name of Object.keys(pagers)) {
+  const p = pagers[name];
+  $(name + '-next').onclick = () => { if (p.next) { p.cursors.push(p.next); refresh(); } };
+  $(name + '-prev').onclick = () => { if (p.cursors.length > 1) { p.cursors.pop(); refresh(); } };
 }
 refresh();
 setInterval(refresh, 2000);

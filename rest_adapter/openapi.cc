@@ -178,13 +178,20 @@ Json OpenApiDocument(const std::string& scheme, const std::string& host, const s
   paths["/channel_config"]["post"] = Operation(
       "Create or reconfigure channels", "channels_info of those channels",
       JsonBody(Ref("ChannelConfigs"), {{"lobby", channel_example}}));
-  Json info_body = JsonBody({{"type", "object"}, {"properties", {{"info", Ref("InfoOptions")}}}},
+  const Json limit = {{"type", "integer"}, {"minimum", 0},
+                      {"description", "entries (channels + users) per page; 0: info_page_size"}};
+  const Json cursor = {{"type", "string"}, {"description", "next_cursor of the previous page"}};
+  Json info_body = JsonBody({{"type", "object"},
+                             {"properties", {{"info", Ref("InfoOptions")}, {"limit", limit}, {"cursor", cursor}}}},
                             {{"info", {{"channels", {"lobby"}}, {"include_history", false}}}});
   info_body["required"] = false;
-  paths["/info"]["post"] = Operation("Channels, users and history (all channels without a body)",
-                                     "channels_info", info_body);
-  paths["/admin/admin.json"]["get"] = Operation("Server counters, channels, users and uptime (admin)",
-                                                "Server information");
+  paths["/info"]["post"] = Operation("Channels, users and history (all channels without a body), paged by limit and cursor",
+                                     "channels_info, and next_cursor when paging", info_body);
+  Json admin = Operation("Server counters, channels, users and uptime (admin), paged by limit and cursor",
+                         "Server information, and next_cursor when paging");
+  admin["parameters"] = Json::array({QueryParameter("limit", false, limit["description"]),
+                                     QueryParameter("cursor", false, cursor["description"])});
+  paths["/admin/admin.json"]["get"] = admin;
   if (client_endpoints) AddClientOperations(paths);
 
   return {{"openapi", "3.0.3"},

@@ -11,6 +11,7 @@
 #include "gateway/query.h"
 #include "rest_adapter/admin_pages.h"
 #include "rest_adapter/openapi.h"
+#include "rest_adapter/paging_params.h"
 #include "rest_adapter/request_readers.h"
 #include "rest_adapter/translate.h"
 
@@ -167,7 +168,7 @@ Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::addr
                          bool admitted) {
   RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
   try {
-    return Dispatch(request, target.path, remote, target.Find("secret"), admitted);
+    return Dispatch(request, target, remote, admitted);
   } catch (const std::exception& e) {
     LOG_ERROR("REST ", target.path, ": ", e.what());
     return JsonReply(500, {{"error", "internal error"}});
@@ -228,9 +229,10 @@ RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, cons
   return {std::nullopt, true};
 }
 
-Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
-                            const boost::asio::ip::address& remote, const std::string* query_secret,
-                            bool admitted) {
+Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& target,
+                            const boost::asio::ip::address& remote, bool admitted) {
+  const std::string& path = target.path;
+  const std::string* query_secret = target.Find("secret");
   const http::verb method = request.method();
   if (method == http::verb::options) return Reply{200, "", "text/plain"};
 
@@ -270,7 +272,7 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
   if (path == "/admin/admin.json") {
     if (method != http::verb::get && method != http::verb::post)
       return JsonReply(405, {{"request", "Method not allowed"}});
-    return AdminJson();
+    return AdminJson(target);
   }
 
   // Every other endpoint takes a JSON body.
@@ -294,7 +296,7 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const std::string& path,
   if (path == "/unsubscribe") return Unsubscribe(body);
   if (path == "/user_state") return UserState(body);
   if (path == "/channel_config") return ChannelConfig(body);
-  return Info(body);
+  return Info(body, target);
 }
 
 Reply RestAdapter::Connect(const Json& body) {
@@ -416,21 +418,38 @@ Reply RestAdapter::ChannelConfig(const Json& body) {
   return JsonReply(200, rest::ChannelsInfoToJson(response.channels_info(), false));
 }
 
-Reply RestAdapter::Info(const Json& body) {
+Reply RestAdapter::Info(const Json& body, const RequestTarget& target) {
   v1::InfoRequest request;
   FieldErrors errors;
+  rest::PagingParams paging;
+  rest::ReadPagingQuery(target.params, errors, &paging);
+  rest::ReadPagingBody(body, errors, &paging);
   if (!rest::ReadInfoRequest(body, errors, &request)) return Invalid(errors);
+  if (!errors.empty()) return Invalid(errors);
+  request.set_limit(paging.limit);
+  request.set_cursor(paging.cursor);
   v1::InfoResponse response;
   grpc::Status status = broker_->Info(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
-  return JsonReply(200, rest::ChannelsInfoToJson(response.channels_info(), request.info().include_connections()));
+  Json answer = rest::ChannelsInfoToJson(response.channels_info(), request.info().include_connections());
+  rest::AddNextCursor(paging, response.next_cursor(), &answer);
+  return JsonReply(200, answer);
 }
 
-Reply RestAdapter::AdminJson() {
+Reply RestAdapter::AdminJson(const RequestTarget& target) {
+  FieldErrors errors;
+  rest::PagingParams paging;
+  rest::ReadPagingQuery(target.params, errors, &paging);
+  if (!errors.empty()) return Invalid(errors);
+  v1::AdminInfoRequest request;
+  request.set_limit(paging.limit);
+  request.set_cursor(paging.cursor);
   v1::AdminInfoResponse response;
-  grpc::Status status = broker_->AdminInfo(NewContext().get(), v1::AdminInfoRequest(), &response);
+  grpc::Status status = broker_->AdminInfo(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
-  return JsonReply(200, rest::AdminInfoToJson(response));
+  Json answer = rest::AdminInfoToJson(response);
+  rest::AddNextCursor(paging, response.next_cursor(), &answer);
+  return JsonReply(200, answer);
 }
 
 bool RestAdapter::AdminSignedIn(const HttpRequestHeader& request) const {

@@ -15,6 +15,7 @@
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
 #include "common/http_server.h"
+#include "gateway/query.h"
 #include "rest_adapter/admin_session.h"
 #include "rest_adapter/request_guard.h"
 #include "rest_adapter/validation.h"
@@ -65,9 +66,8 @@ class RestAdapter {
   };
   Admission Admit(const HttpRequestHeader& request, const std::string& path,
                   const boost::asio::ip::address& remote, const std::string* query_secret) const;
-  rest::Reply Dispatch(const HttpRequest& request, const std::string& path,
-                       const boost::asio::ip::address& remote, const std::string* query_secret,
-                       bool admitted);
+  rest::Reply Dispatch(const HttpRequest& request, const RequestTarget& target,
+                       const boost::asio::ip::address& remote, bool admitted);
   HttpResponse ToResponse(const HttpRequestHeader& request, rest::Reply reply) const;
 
   // Server API endpoints; `body` is the parsed JSON (null when the body was empty).
@@ -79,8 +79,9 @@ class RestAdapter {
   rest::Reply EditMessages(const Json& body);
   rest::Reply DeleteMessages(const Json& body);
   rest::Reply ChannelConfig(const Json& body);
-  rest::Reply Info(const Json& body);
-  rest::Reply AdminJson();
+  // Both page with `limit` and `cursor` (query parameters; for /info also body keys).
+  rest::Reply Info(const Json& body, const RequestTarget& target);
+  rest::Reply AdminJson(const RequestTarget& target);
 
   // Admin panel.
   rest::Reply AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote);

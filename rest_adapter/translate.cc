@@ -81,6 +81,8 @@ Json ChannelInfoToJson(const v1::ChannelInfo& info, bool with_connections) {
   };
   if (with_connections)
     json["connections"] = std::vector<std::string>(info.connections().begin(), info.connections().end());
+  // Only on a channel too large for one page (never on what 0.7 could answer).
+  if (info.truncated()) json["truncated"] = true;
   return json;
 }
 
@@ -116,10 +118,12 @@ Json AdminInfoToJson(const v1::AdminInfoResponse& info) {
   for (const v1::ChannelInfo& channel : info.channels()) channels.push_back(ChannelInfoToJson(channel, true));
   Json users = Json::array();
   for (const v1::AdminUser& user : info.users()) {
-    users.push_back({{"user", user.user()},
-                     {"uuid", user.uuid()},
-                     {"state", ParseStoredJson(user.state_json())},
-                     {"connections", std::vector<std::string>(user.connections().begin(), user.connections().end())}});
+    Json entry = {{"user", user.user()},
+                  {"uuid", user.uuid()},
+                  {"state", ParseStoredJson(user.state_json())},
+                  {"connections", std::vector<std::string>(user.connections().begin(), user.connections().end())}};
+    if (user.truncated()) entry["truncated"] = true;
+    users.push_back(std::move(entry));
   }
   return {{"remembered_user_count", info.remembered_user_count()},
           {"unique_user_count", info.unique_user_count()},
