@@ -84,14 +84,21 @@ void BrokerState::FillChannelsInfo(const std::vector<std::string>& names,
                                    v1::ChannelsInfo* info) const {
   const std::set<std::string> excluded(options.exclude_channels().begin(),
                                        options.exclude_channels().end());
+  // Connect, Subscribe, Unsubscribe and ChannelConfig answer with these: one answer stays within
+  // info_page_max_bytes (far below the transport's limit). Channels cut to fit say `truncated`;
+  // users past the budget are left out (Info pages through all of them).
+  const size_t budget = static_cast<size_t>(options_.info_page_max_bytes);
+  size_t used = 0;
   std::set<std::string> users;
   for (const std::string& name : names) {
     if (excluded.count(name) != 0) continue;
     auto it = channels_.find(name);
     if (it == channels_.end()) continue;
+    v1::ChannelInfo& channel = (*info->mutable_channels())[name];
+    // Every channel keeps at least its summary, however many there are.
     FillChannelInfo(it->second, options.include_history(), options.include_users(),
-                    options.include_connections(), &(*info->mutable_channels())[name],
-                    kUnbounded);
+                    options.include_connections(), &channel, used < budget ? budget - used : 0);
+    used += channel.ByteSizeLong() + kMapEntryOverheadBytes + name.size();
     if (options.include_users()) {
       for (const auto& [user, count] : it->second.user_connections) users.insert(user);
     }
@@ -99,7 +106,13 @@ void BrokerState::FillChannelsInfo(const std::vector<std::string>& names,
   for (const std::string& name : users) {
     auto user = users_.find(name);
     if (user == users_.end()) continue;
-    FillUserInfo(user->second, options.return_public_state(), info->add_users());
+    v1::UserInfo* entry = info->add_users();
+    FillUserInfo(user->second, options.return_public_state(), entry);
+    used += entry->ByteSizeLong() + kEntryOverheadBytes;
+    if (used > budget) {
+      info->mutable_users()->RemoveLast();
+      break;
+    }
   }
 }
 

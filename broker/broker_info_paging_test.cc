@@ -312,3 +312,37 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
 
 }  // namespace
 }  // namespace channelstream
+
+namespace channelstream {
+namespace {
+
+class ConnectAnswerBoundsTest : public BrokerStateTestBase {};
+
+TEST_F(ConnectAnswerBoundsTest, ChannelsInfoOfConnectStaysWithinThePageBudget) {
+  options.info_page_max_bytes = 20000;
+  options.max_history_size = 1000;
+  Reset();
+  v1::ChannelConfig config;
+  config.set_store_history(true);
+  config.set_history_size(1000);
+  Configure("big", config);
+  const std::string payload = "\"" + std::string(1000, 'x') + "\"";
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Publish("big", "bob", payload).ok());
+  v1::ConnectRequest request;
+  request.set_username("alice");
+  request.add_channels("big");
+  request.mutable_info()->set_include_history(true);
+  request.mutable_info()->set_include_users(true);
+  v1::ConnectResponse response;
+  ASSERT_TRUE(state->Connect(request, now, &response, &out).ok());
+  const v1::ChannelInfo& big = response.channels_info().channels().at("big");
+  EXPECT_TRUE(big.truncated());
+  EXPECT_GT(big.history_json_size(), 0);
+  EXPECT_LT(big.history_json_size(), 100);
+  EXPECT_LE(response.channels_info().ByteSizeLong(), 20000u + 200u);
+  // The newest history is what stays.
+  EXPECT_EQ(Json::parse(big.history_json(big.history_json_size() - 1))["offset"], 100);
+}
+
+}  // namespace
+}  // namespace channelstream

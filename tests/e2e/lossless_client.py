@@ -4,6 +4,7 @@
 exactly-once, in-order delivery."""
 import json
 import multiprocessing
+import uuid
 import time
 import urllib.parse
 
@@ -35,13 +36,16 @@ class Publisher:
         session = requests.Session()
         started = time.monotonic()
         published = 0
+        message_id = str(uuid.uuid4())
         while not self._halt.is_set():
             message = {"n": published}
             if self.padding:
                 message["pad"] = self.padding
             try:
                 response = session.post(self.base + "/message",
-                                        json=[{"channel": self.channel, "user": "publisher", "message": message}],
+                                        json=[{"channel": self.channel, "user": "publisher", "message": message,
+                                               # a retry of an unanswered call is the same message
+                                               "uuid": message_id}],
                                         headers=self.headers("/message"), timeout=10)
             except requests.RequestException as error:  # a failed call is not a published message
                 self._errors.put(repr(error))
@@ -49,6 +53,7 @@ class Publisher:
             if response.status_code == 200:
                 published += 1
                 self._published.value = published
+                message_id = str(uuid.uuid4())
             else:
                 self._errors.put(f"{response.status_code} {response.text[:200]}")
             ahead = published / self.rate - (time.monotonic() - started)
@@ -118,7 +123,9 @@ class TrackingClient:
                 opcode, data = self.ws.recv_data(control_frame=True)
             except websocket.WebSocketTimeoutException:
                 return True
-            except (websocket.WebSocketConnectionClosedException, OSError):
+            except (websocket.WebSocketException, OSError):
+                # Closed (Debian's websocket-client 1.2 raises a protocol error for close codes it
+                # does not know, such as 1012).
                 return False
             if opcode == websocket.ABNF.OPCODE_TEXT:
                 self.note_frame(data)
@@ -136,6 +143,8 @@ class TrackingClient:
     def close_cleanly(self):
         """The close handshake, reading every data frame until the server's close frame and EOF
         (websocket-client's close() would discard data frames that arrive meanwhile)."""
+        if self.ws is None:
+            return
         try:
             self.ws.send_close(websocket.STATUS_NORMAL)
             self.ws.settimeout(5)

@@ -18,14 +18,14 @@ def ini(name):
 
 
 class SplitStack:
-    def __init__(self, gateways=2, gateway_args=()):
+    def __init__(self, gateways=2, gateway_args=(), broker_args=()):
         broker_port = free_port()
         self.broker_address = f"127.0.0.1:{broker_port}"
         self.servers = []
         try:
             # The broker serves gRPC only; its port is the one waited for.
-            self.broker = self._start("broker/broker", port=broker_port,
-                                      args=["-i", ini("broker.ini"), "--broker_listen", self.broker_address])
+            self.broker_args = ["-i", ini("broker.ini"), "--broker_listen", self.broker_address, *broker_args]
+            self.broker = self._start("broker/broker", port=broker_port, args=self.broker_args)
             link = ["--broker_address", self.broker_address]
             self.rest = self._start("rest_adapter/rest_adapter",
                                     args=["-i", ini("rest-adapter.ini"), *link, "--secret", SECRET])
@@ -43,6 +43,12 @@ class SplitStack:
         server = Server(path, **kwargs)
         self.servers.append(server)
         return server
+
+    def restart_broker(self):
+        """SIGTERM the broker, then start it again on the same address; returns its exit code."""
+        code, _ = self.broker.close(timeout=30)
+        self.broker = self._start("broker/broker", port=self.broker.port, args=self.broker_args)
+        return code
 
     def wait_until_gateway_serves(self, gateway, timeout=20.0):
         """A gateway's port opens before its broker stream does: wait until a WebSocket opened on
