@@ -8,7 +8,7 @@ PACKAGES=(
   bazel-bootstrap g++ libc6-dev clang libclang-rt-14-dev lld llvm
   # libraries (all system packages: the build downloads nothing)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libboost-dev libboost-system-dev libabsl-dev nlohmann-json3-dev libssl-dev
+  libboost-dev libboost-system-dev libabsl-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-itsdangerous python3-requests python3-websocket
