@@ -47,10 +47,15 @@ void BrokerLink::Drain(std::chrono::steady_clock::time_point deadline) {
   if (generation_ != 0 && outbox_.empty() && !writer_busy_) {
     // Half-close: the broker handles everything sent so far, then ends the stream.
     writes_done_ = true;  // Send drops from now on, so the writer stays idle
+    // WritesDone uses the stream's ClientContext, which lives on the reader's stack: count as a
+    // write in progress so the reader, if the stream ends meanwhile, waits before leaving scope.
+    writer_busy_ = true;
     auto stream = stream_;
     lock.unlock();
     stream->WritesDone();
     lock.lock();
+    writer_busy_ = false;
+    changed_.notify_all();
     changed_.wait_until(lock, deadline, [this] { return generation_ == 0; });
   }
   lock.unlock();
