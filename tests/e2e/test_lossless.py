@@ -280,48 +280,56 @@ class BoundedCatchupTest(unittest.TestCase):
         self.assertEqual(client.received, list(range(30 - len(client.received), 30)))
 
 
-class GatewayKillTest(unittest.TestCase):
-    """kill -9 a gateway mid-stream: its clients resume on the other gateway through their
-    positions with nothing lost and nothing twice."""
+def start_readers(clients, seconds):
+    """Each client reads for `seconds` (or until its socket ends) on a thread of its own."""
+    threads = [threading.Thread(target=client.read_for, args=(seconds,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+class GatewayLossTest(unittest.TestCase):
+    """A gateway goes away mid-stream (kill -9, or SIGTERM's drain): its clients resume on the
+    other gateway with nothing lost and nothing twice."""
+
+    def resume_on(self, gateway, clients, publisher):
+        """The clients of the gateway that went away reopen on `gateway`; once the publisher
+        stops, each must hold every message once, in order, with no recovery_failed."""
+        for client in clients:
+            client.abandon()
+            client.open(gateway.port)
+        for reader in start_readers(clients, 1.0):
+            reader.join()
+        published = publisher.stop()
+        for client in clients:
+            client.read_until(lambda: len(client.received) >= published, timeout=10)
+            client.close_cleanly()
+            self.assertEqual(exactly_once_report(client.received, published, client.offsets), "", client.conn_id)
+            self.assertEqual(client.failures, [])
 
     def test_clients_of_a_killed_gateway_recover_exactly_on_the_other(self):
+        """kill -9 tells the broker nothing: the clients present their positions."""
         stack = SplitStack(gateways=2)
         try:
             doomed, survivor = stack.gateways
-            clients = [TrackingClient(connect(stack.rest, f"k{i}", ["kill"], base=stack.rest.base)["conn_id"],
-                                      present_positions=True) for i in range(8)]
+            clients = [TrackingClient(connect(stack.rest, f"k{i}", ["kill"])["conn_id"], present_positions=True)
+                       for i in range(8)]
             for client in clients:
                 client.open(doomed.port)
             publisher = Publisher(stack.rest, "kill", rate=400)
             publisher.start()
-            readers = [threading.Thread(target=client.read_for, args=(1.0,)) for client in clients]
-            for reader in readers:
-                reader.start()
+            readers = start_readers(clients, 1.0)
             time.sleep(0.5)
             doomed.process.kill()
             for reader in readers:
                 reader.join()
-            for client in clients:
-                client.abandon()
-                client.open(survivor.port)
-            readers = [threading.Thread(target=client.read_for, args=(1.0,)) for client in clients]
-            for reader in readers:
-                reader.start()
-            for reader in readers:
-                reader.join()
-            published = publisher.stop()
-            for client in clients:
-                client.read_until(lambda: len(client.received) >= published, timeout=10)
-                client.close_cleanly()
-                self.assertEqual(exactly_once_report(client.received, published, client.offsets), "", client.conn_id)
-                self.assertEqual(client.failures, [])
+            self.resume_on(survivor, clients, publisher)
         finally:
             stack.close()
 
     def test_rolling_restart_loses_and_duplicates_nothing_for_conn_id_only_clients(self):
         """SIGTERM drains a gateway: its clients get their queued frames, a 1001 close, and the
-        broker their delivered marks; reconnecting with the conn_id alone on the other gateway
-        resumes exactly."""
+        broker their delivered marks; reconnecting with the conn_id alone resumes exactly."""
         stack = SplitStack(gateways=2)
         try:
             draining, survivor = stack.gateways
@@ -330,34 +338,13 @@ class GatewayKillTest(unittest.TestCase):
                 client.open(draining.port)
             publisher = Publisher(stack.rest, "roll", rate=400)
             publisher.start()
-            closed_with = {}
-
-            def read_until_closed(client):
-                client.read_for(15.0)
-                closed_with[client.conn_id] = True
-
-            readers = [threading.Thread(target=read_until_closed, args=(client,)) for client in clients]
-            for reader in readers:
-                reader.start()
+            readers = start_readers(clients, 15.0)  # until the drain's close
             time.sleep(0.5)
             code, _ = draining.close(timeout=30)
             self.assertEqual(code, 0)
             for reader in readers:
                 reader.join()
-            for client in clients:
-                client.abandon()
-                client.open(survivor.port)
-            readers = [threading.Thread(target=client.read_for, args=(1.0,)) for client in clients]
-            for reader in readers:
-                reader.start()
-            for reader in readers:
-                reader.join()
-            published = publisher.stop()
-            for client in clients:
-                client.read_until(lambda: len(client.received) >= published, timeout=10)
-                client.close_cleanly()
-                self.assertEqual(exactly_once_report(client.received, published, client.offsets), "", client.conn_id)
-                self.assertEqual(client.failures, [])
+            self.resume_on(survivor, clients, publisher)
         finally:
             stack.close()
 
