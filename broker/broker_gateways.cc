@@ -43,6 +43,13 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   UserRecord& user = users_.at(conn.user);
   user.last_active = now;
 
+  if (!attach.catchup()) {
+    // Live from here on: nothing older is due to this socket, presented positions included.
+    conn.pending_since.reset();
+    for (auto& [name, seen] : conn.channels) seen = channels_.at(name).seq;
+    conn.seen_user_seq = user.frame_seq;
+    return result;
+  }
   // The streams this connection reads, each resuming after the connection's mark or after the
   // position the client presented (on this attach, or on /connect before it).
   std::vector<CatchupStream> streams;
@@ -81,12 +88,6 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   }
   for (const v1::Position& position : attach.since()) present(position);
 
-  if (!attach.catchup()) {
-    // Live from here on: nothing older is due to this socket.
-    for (auto& [name, seen] : conn.channels) seen = channels_.at(name).seq;
-    conn.seen_user_seq = user.frame_seq;
-    return result;
-  }
   CatchupPlan plan = PlanCatchup(streams, conn.user, static_cast<size_t>(options_.max_catchup_bytes));
   static Histogram* catchup_sizes = GlobalMetrics().GetHistogram(
       "channelstream_catchup_frames", "Frames sent as catch-up when a client attaches.",

@@ -6,11 +6,11 @@
 namespace channelstream {
 namespace {
 
-absl::Status Invalid(const std::string& field, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
+std::optional<PositionsError> Invalid(std::string field, std::string message) {
+  return PositionsError{std::move(field), std::move(message)};
 }
 
-absl::Status ReadOne(const nlohmann::json& value, const std::string& field, const std::string& channel,
+std::optional<PositionsError> ReadOne(const nlohmann::json& value, const std::string& field, const std::string& channel,
                      google::protobuf::RepeatedPtrField<v1::Position>* positions) {
   if (!value.is_object()) return Invalid(field, "Not a valid position ({\"offset\": n, \"epoch\": \"...\"}).");
   auto offset = value.find("offset");
@@ -22,32 +22,31 @@ absl::Status ReadOne(const nlohmann::json& value, const std::string& field, cons
   position->set_channel(channel);
   position->set_offset(offset->get<uint64_t>());
   position->set_epoch(epoch->get<std::string>());
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 }  // namespace
 
-absl::Status ReadPositions(const nlohmann::json& since,
-                           google::protobuf::RepeatedPtrField<v1::Position>* positions) {
-  if (since.is_null()) return absl::OkStatus();
+std::optional<PositionsError> ReadPositions(const nlohmann::json& since,
+                                            google::protobuf::RepeatedPtrField<v1::Position>* positions) {
+  if (since.is_null()) return std::nullopt;
   if (!since.is_object()) return Invalid("since", "Not a valid mapping type.");
   for (const auto& [key, value] : since.items()) {
     if (key == "user") {
-      if (absl::Status s = ReadOne(value, "since.user", "", positions); !s.ok()) return s;
+      if (auto error = ReadOne(value, "since.user", "", positions)) return error;
     } else if (key == "channels") {
       if (!value.is_object()) return Invalid("since.channels", "Not a valid mapping type.");
       if (value.size() >= kMaxPresentedPositions)
         return Invalid("since.channels", absl::StrCat("At most ", kMaxPresentedPositions - 1, " channels."));
       for (const auto& [channel, position] : value.items()) {
         if (channel.empty()) return Invalid("since.channels", "Channel names must not be empty.");
-        if (absl::Status s = ReadOne(position, "since.channels." + channel, channel, positions); !s.ok())
-          return s;
+        if (auto error = ReadOne(position, "since.channels." + channel, channel, positions)) return error;
       }
     } else {
       return Invalid("since." + key, "Unknown field (expected channels, user).");
     }
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 nlohmann::json PositionsToJson(const google::protobuf::RepeatedPtrField<v1::Position>& positions) {
@@ -63,8 +62,8 @@ nlohmann::json PositionsToJson(const google::protobuf::RepeatedPtrField<v1::Posi
   return result;
 }
 
-absl::Status ReadPositionsText(std::string_view text, int max_json_depth,
-                               google::protobuf::RepeatedPtrField<v1::Position>* positions) {
+std::optional<PositionsError> ReadPositionsText(std::string_view text, int max_json_depth,
+                                                google::protobuf::RepeatedPtrField<v1::Position>* positions) {
   BoundedJsonResult parsed = ParseBoundedJson(text, max_json_depth);
   if (parsed.error == BoundedJsonResult::Error::kTooDeep) return Invalid("since", TooDeepMessage(max_json_depth));
   if (!parsed.ok()) return Invalid("since", "Not valid JSON.");

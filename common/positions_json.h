@@ -8,13 +8,13 @@
 // (a channel, or its private messages: "user"). Errors name the field ("since.channels.room.offset").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <google/protobuf/repeated_field.h>
 #include <nlohmann/json.hpp>
 
-#include "absl/status/status.h"
 #include "channelstream.pb.h"
 
 namespace channelstream {
@@ -22,13 +22,20 @@ namespace channelstream {
 // At most this many positions in one `since` (a connection's channels plus its private stream).
 inline constexpr size_t kMaxPresentedPositions = 1001;
 
-// Reads a parsed `since` value; InvalidArgument whose message starts with the field path.
-absl::Status ReadPositions(const nlohmann::json& since,
-                           google::protobuf::RepeatedPtrField<v1::Position>* positions);
+// What is wrong with a presented `since`: the field path and the message, kept apart so each
+// caller builds its own error shape (a 422 body, a FieldErrors entry) without parsing text.
+struct PositionsError {
+  std::string field;  // e.g. "since.channels.room.offset"
+  std::string message;
+};
+
+// Reads a parsed `since` value (null: nothing presented); the first error found, if any.
+std::optional<PositionsError> ReadPositions(const nlohmann::json& since,
+                                            google::protobuf::RepeatedPtrField<v1::Position>* positions);
 // The same format written (what /connect answers as "positions"); channel "" is "user".
 nlohmann::json PositionsToJson(const google::protobuf::RepeatedPtrField<v1::Position>& positions);
 // The same from text (a query parameter), parsed with the nesting limit.
-absl::Status ReadPositionsText(std::string_view text, int max_json_depth,
-                               google::protobuf::RepeatedPtrField<v1::Position>* positions);
+std::optional<PositionsError> ReadPositionsText(std::string_view text, int max_json_depth,
+                                                google::protobuf::RepeatedPtrField<v1::Position>* positions);
 
 }  // namespace channelstream

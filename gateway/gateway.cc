@@ -266,12 +266,9 @@ bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
   if (ws || listen) {
     // Positions the client presents to resume exactly (common/positions_json.h).
     if (const std::string* text = target.Find("since"); text != nullptr && !text->empty()) {
-      absl::Status read = ReadPositionsText(*text, settings_->max_json_depth, &since);
-      if (!read.ok()) {
-        const std::string message(read.message());
-        const size_t colon = message.find(": ");
+      if (auto error = ReadPositionsText(*text, settings_->max_json_depth, &since)) {
         RespondJson(exchange, http::status::unprocessable_entity,
-                    nlohmann::json{{message.substr(0, colon), {message.substr(colon + 2)}}}.dump());
+                    nlohmann::json{{error->field, {error->message}}}.dump());
         return true;
       }
     }

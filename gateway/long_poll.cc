@@ -1,8 +1,5 @@
 #include "gateway/long_poll.h"
 
-#include <algorithm>
-#include <map>
-
 #include "common/log.h"
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"

@@ -109,11 +109,7 @@ bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectReques
     CopyConfigs(ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
   *request.mutable_info() = ReadInfoOptions(body, errors);
   if (auto since = body.find("since"); since != body.end()) {
-    if (absl::Status read = ReadPositions(*since, request.mutable_since()); !read.ok()) {
-      const std::string message(read.message());
-      const size_t colon = message.find(": ");
-      errors.Add(message.substr(0, colon), message.substr(colon + 2));
-    }
+    if (auto error = ReadPositions(*since, request.mutable_since())) errors.Add(error->field, error->message);
   }
   return errors.empty();
 }
