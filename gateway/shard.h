@@ -20,18 +20,12 @@
 #include "channelstream.pb.h"
 #include "gateway/frame.h"
 #include "gateway/socket_poller.h"
+#include "gateway/steady_time.h"
 
 namespace channelstream {
 
 class BrokerLink;
 struct GatewaySettings;
-
-using SteadyTime = std::chrono::steady_clock::time_point;
-
-// Config values are seconds as doubles; timers want steady_clock durations.
-inline std::chrono::steady_clock::duration SteadySeconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
-}
 
 // A client attached to the broker through this gateway: a WebSocket or a long poll.
 class Client {

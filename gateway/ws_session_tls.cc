@@ -1,4 +1,4 @@
-// WsSession's TLS transport (wss): the same session logic over SSL_read/SSL_write on the fd.
+// WsSession's TLS transport (wss): the same connection over SSL_read/SSL_write on the fd.
 // Kept apart so the plain path stays exactly the recv/sendmsg code of ws_session.cc.
 #include <openssl/ssl.h>
 
@@ -16,7 +16,6 @@ constexpr int kMaxTlsReadsPerEvent = 16;  // as for plain sockets: then yield to
 void WsSession::OnReadableTls() {
   read_wants_write_ = false;
   uint8_t* buffer = shard_->read_buffer();
-  std::vector<ws::ClientEvent> events;
   // Past the bound, OpenSSL's own buffer (at most one record) is still drained: no epoll edge
   // would report it. What is left in the socket is reported again through Rearm.
   for (int round = 0; round < kMaxTlsReadsPerEvent || SSL_pending(ssl_) > 0; ++round) {
@@ -31,35 +30,34 @@ void WsSession::OnReadableTls() {
         return;
       case TlsIo::kClosed:
       case TlsIo::kFailed:
-        FinalClose();
+        connection_.OnTransportClosed();
         return;
     }
-    if (!ConsumeClientBytes(buffer, read.bytes, events)) return;
+    if (!connection_.OnClientBytes(buffer, read.bytes)) return;
   }
   shard_->poller().Rearm(fd_, this);
 }
 
 bool WsSession::WriteQueuedTls() {
   // One SSL_write per frame (records are not gathered across frames): after WANT_WRITE the
-  // head frame is offered again unchanged, as OpenSSL requires.
-  while (head_ < queue_.size()) {
-    const std::string& bytes = queue_[head_]->bytes;
-    TlsIo written = TlsWrite(ssl_, bytes.data() + head_offset_, bytes.size() - head_offset_);
+  // head frame is offered again unchanged, as OpenSSL requires, so a close must keep it.
+  while (connection_.pending_frames() > 0) {
+    const std::string_view bytes = connection_.pending_bytes(0);
+    TlsIo written = TlsWrite(ssl_, bytes.data(), bytes.size());
     switch (written.kind) {
       case TlsIo::kDone:
         break;
       case TlsIo::kWantRead:
       case TlsIo::kWantWrite:
         waiting_writable_ = true;  // resumed from OnPollEvent
+        connection_.HeadCommitted();
         return false;
       case TlsIo::kClosed:
       case TlsIo::kFailed:
-        FinalClose();
+        connection_.OnTransportClosed();
         return false;
     }
-    queued_bytes_ -= written.bytes;
-    head_offset_ += static_cast<uint32_t>(written.bytes);
-    if (head_offset_ == bytes.size()) HeadWritten();
+    connection_.OnWritten(written.bytes);
   }
   return true;
 }
