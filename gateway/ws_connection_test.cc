@@ -427,6 +427,16 @@ TEST_F(WsConnectionTest, CatchupDeliveryFramesAreExemptToo) {
   EXPECT_EQ(WriteAll().size(), 6u);
 }
 
+TEST_F(WsConnectionTest, CatchupFrameIsTakenEvenWithTheLiveQueueFull) {
+  settings_.max_queue_messages = 1;
+  settings_.max_queue_bytes = 30;
+  StartOpen();
+  Connection().OnFrame(Delivery(R"({"n":1})"));
+  Connection().OnFrame(Delivery("\"" + std::string(100, 'c') + "\"", "ch", 1, /*catchup=*/true));
+  EXPECT_EQ(sink_.slow_consumers, 0);
+  EXPECT_EQ(WriteAll().size(), 2u);
+}
+
 // --- close handshake ---
 
 TEST_F(WsConnectionTest, ClientCloseIsEchoedAndEndsOnceOurCloseIsOut) {
