@@ -233,8 +233,8 @@ void WsConnection::Detach() {
 
 void WsConnection::ReleaseQueue() {
   std::vector<FramePtr>().swap(queue_);
-  head_ = queued_bytes_ = catchup_bytes_ = catchup_frames_ = 0;
-  head_offset_ = 0;
+  queued_bytes_ = catchup_bytes_ = catchup_frames_ = 0;
+  head_ = head_offset_ = 0;
   head_committed_ = false;
 }
 

@@ -132,13 +132,13 @@ class WsConnection {
   bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
   bool head_committed_ = false;     // see HeadCommitted()
   uint32_t head_offset_ = 0;        // bytes of queue_[head_] already written (frames < 2 GB)
+  uint32_t head_ = 0;               // queue_[head_..] not yet fully written (32 bits: beside the flags)
 
   const GatewaySettings* settings_;
   WsConnectionSink* sink_;
   ws::FrameParser parser_;
 
-  std::vector<FramePtr> queue_;  // queue_[head_..] not yet fully written
-  size_t head_ = 0;
+  std::vector<FramePtr> queue_;
   size_t queued_bytes_ = 0;
   size_t catchup_bytes_ = 0;  // of queued_bytes_, in catch-up frames
   size_t catchup_frames_ = 0;
