@@ -74,7 +74,7 @@ class WsConnection {
   // The client's end of stream, or a socket error: finish now.
   void OnTransportClosed() { FinalClose(); }
 
-  // --- the write side: the transport writes queued_frame(0..) and reports progress ---
+  // --- the write side: the transport writes pending_bytes(0..) and reports progress ---
   size_t pending_frames() const { return queue_.size() - head_; }
   // Bytes of the i-th unwritten frame still to write (the head may be partly written).
   std::string_view pending_bytes(size_t i) const {
