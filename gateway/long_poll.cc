@@ -3,11 +3,11 @@
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace http = boost::beast::http;
 
-LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<HttpExchange> exchange, uint64_t handle,
+LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange, uint64_t handle,
                    std::string callback, std::string cors_origin)
     : shard_(std::move(shard)),
       exchange_(std::move(exchange)),
@@ -50,12 +50,12 @@ void LongPoll::Detach(const DeliveredMarks& delivered) {
 
 void LongPoll::Respond(unsigned status_code, std::string body) {
   const auto status = static_cast<http::status>(status_code);
-  const HttpRequest& request = exchange_->request();
-  HttpResponse response;
+  const common::HttpRequest& request = exchange_->request();
+  common::HttpResponse response;
   if (!callback_.empty() && status == http::status::ok) {
-    response = MakeResponse(request, status, callback_ + "(" + body + ");", "application/javascript");
+    response = common::MakeResponse(request, status, callback_ + "(" + body + ");", "application/javascript");
   } else {
-    response = MakeResponse(request, status, std::move(body));
+    response = common::MakeResponse(request, status, std::move(body));
   }
   if (!cors_origin_.empty()) response.set(http::field::access_control_allow_origin, cors_origin_);
   Bump(shard_->counters().bytes_out, static_cast<int64_t>(response.body().size()));
@@ -65,4 +65,4 @@ void LongPoll::Respond(unsigned status_code, std::string body) {
   shard_->Remove(handle_);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -14,13 +14,13 @@
 #include "gateway/long_poll_connection.h"
 #include "gateway/shard.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
-class LongPoll : public Client, public std::enable_shared_from_this<LongPoll>, private gateway::LongPollSink {
+class LongPoll : public Client, public std::enable_shared_from_this<LongPoll>, private LongPollSink {
  public:
   // `callback`: JSONP function name (already validated) or empty; `cors_origin`: the value of
   // Access-Control-Allow-Origin, or empty for none.
-  LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<HttpExchange> exchange, uint64_t handle,
+  LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange, uint64_t handle,
            std::string callback, std::string cors_origin);
 
   // On the shard's loop.
@@ -43,12 +43,12 @@ class LongPoll : public Client, public std::enable_shared_from_this<LongPoll>, p
   void Respond(unsigned status, std::string body) override;
 
   std::shared_ptr<Shard> shard_;
-  std::shared_ptr<HttpExchange> exchange_;
+  std::shared_ptr<common::HttpExchange> exchange_;
   const uint64_t handle_;
   const std::string callback_;
   const std::string cors_origin_;
   boost::asio::steady_timer timer_;
-  gateway::LongPollConnection connection_;
+  LongPollConnection connection_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -12,9 +12,3 @@ inline std::chrono::steady_clock::duration SteadySeconds(double seconds) {
 }
 
 }  // namespace channelstream::gateway
-
-// The rest of gateway/ still lives in channelstream until main moves it to channelstream::gateway.
-namespace channelstream {
-using gateway::SteadySeconds;
-using gateway::SteadyTime;
-}  // namespace channelstream

@@ -14,7 +14,7 @@
 #include "gateway/settings.h"
 #include "gateway/tls_io.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace {
 constexpr size_t kMaxIov = 64;
@@ -23,7 +23,7 @@ constexpr int kMaxReadsPerEvent = 16;
 }  // namespace
 
 void WsSession::Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                     std::string_view leftover, const std::string& conn_id, SslPtr tls,
+                     std::string_view leftover, const std::string& conn_id, common::SslPtr tls,
                      google::protobuf::RepeatedPtrField<v1::Position> since) {
   auto session = std::make_shared<WsSession>(shard, fd, handle, tls.release());
   WsSession* raw = session.get();
@@ -48,12 +48,12 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
     connection_.Abort();
     return;
   }
-  std::optional<gateway::WsConnection::Refusal> refusal;
+  std::optional<WsConnection::Refusal> refusal;
   if (conn_id.empty()) {
-    refusal = gateway::WsConnection::Refusal{ws::kPolicyViolation, "unknown conn_id"};
+    refusal = WsConnection::Refusal{ws::kPolicyViolation, "unknown conn_id"};
   } else {
     generation_ = shard_->link().generation();
-    if (generation_ == 0) refusal = gateway::WsConnection::Refusal{ws::kInternalError, "broker unavailable"};
+    if (generation_ == 0) refusal = WsConnection::Refusal{ws::kInternalError, "broker unavailable"};
   }
   connection_.Start(Now(), MakeRawFrame(std::move(handshake_response)), leftover, conn_id, refusal, [&] {
     v1::GatewayUp up;
@@ -176,4 +176,4 @@ void WsSession::WriteNow() {
   connection_.OnAllWritten();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

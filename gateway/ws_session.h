@@ -17,9 +17,9 @@
 #include "gateway/socket_poller.h"
 #include "gateway/ws_connection.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
-class WsSession : public PollTarget, public Client, private gateway::WsConnectionSink {
+class WsSession : public PollTarget, public Client, private WsConnectionSink {
  public:
   // On the shard's loop: takes ownership of the upgraded connection `fd`, registers the session
   // with the shard, queues the 101 answer, feeds bytes read past the request and attaches
@@ -27,7 +27,7 @@ class WsSession : public PollTarget, public Client, private gateway::WsConnectio
   // connection's SSL on a TLS port (null: plain socket).
   // `since`: positions the client presented (/ws?since=...), passed on in the Attach.
   static void Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                   std::string_view leftover, const std::string& conn_id, SslPtr tls = nullptr,
+                   std::string_view leftover, const std::string& conn_id, common::SslPtr tls = nullptr,
                    google::protobuf::RepeatedPtrField<v1::Position> since = {});
 
   // Use Open(). The shard owns the session (its client map, then its retired list until the end
@@ -86,7 +86,7 @@ class WsSession : public PollTarget, public Client, private gateway::WsConnectio
   Shard* shard_;
   SSL* ssl_;  // TLS: owned, bound to fd_ (freed in CloseSocket); nullptr on a plain socket
   const uint64_t handle_;
-  gateway::WsConnection connection_;
+  WsConnection connection_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway
