@@ -1,6 +1,6 @@
-// The Channelstream 0.7 server API over HTTP (see shared/CONTRACT-0.7.md): signature and address
-// checks, 0.7's validation and JSON shapes, each endpoint turned into one broker gRPC call. Also
-// serves the admin panel, /openapi.json and the API explorer.
+// The Channelstream 0.7 server API over HTTP (see shared/CONTRACT-0.7.md): routing, address and
+// signature checks, CORS, the JSON body; then the endpoint (endpoints.h: JSON -> broker call ->
+// JSON), the admin panel's pages (admin_sign_in.h), /openapi.json and the API explorer.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -8,33 +8,17 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
-#include "absl/time/time.h"
-#include "channelstream.grpc.pb.h"
 #include "common/config.h"
 #include "common/http_server.h"
 #include "gateway/query.h"
-#include "rest_adapter/admin_session.h"
+#include "rest_adapter/admin_sign_in.h"
+#include "rest_adapter/broker_api.h"
+#include "rest_adapter/endpoints.h"
+#include "rest_adapter/reply.h"
 #include "rest_adapter/request_guard.h"
-#include "rest_adapter/validation.h"
 
 namespace channelstream {
-
-namespace rest {
-// One answer, before CORS headers are added.
-struct Reply {
-  Reply() = default;
-  Reply(int status_code, std::string body_text, std::string type = "application/json")
-      : status(status_code), body(std::move(body_text)), content_type(std::move(type)) {}
-
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-}  // namespace rest
 
 class RestAdapter {
  public:
@@ -44,7 +28,11 @@ class RestAdapter {
 
   // Exits the process with a clear message if the configuration cannot work (bad
   // allow_posting_from entry): better at startup than on the first request.
+  // Calls the broker over `broker_channel` (rest::GrpcBroker, rpc_timeout per call).
   RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+              ClientEndpoints client_endpoints = ClientEndpoints::kServedHere);
+  // Calls `broker` (tests: a fake).
+  RestAdapter(const Config& config, std::unique_ptr<rest::BrokerApi> broker,
               ClientEndpoints client_endpoints = ClientEndpoints::kServedHere);
 
   // Answers every request it is given (unknown paths: 404 JSON).
@@ -53,12 +41,13 @@ class RestAdapter {
   // so a refused request's body is never read; unknown paths are refused the same way.
   HeaderVerdict CheckHeaders(const HttpRequestHeader& header, const boost::asio::ip::address& remote) const;
 
-  // The routing core without the network, for tests. `admitted`: CheckHeaders already passed.
+  // The request entry point Handle uses, without the network. `admitted`: CheckHeaders already
+  // passed. The answer before CORS headers (ToResponse adds them).
   rest::Reply Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
                     bool admitted = false);
+  HttpResponse ToResponse(const HttpRequestHeader& request, rest::Reply reply) const;
 
  private:
-  using Json = rest::Json;
   // Where a request stands before its body is read.
   struct Admission {
     std::optional<rest::Reply> refusal;  // answer this instead
@@ -68,35 +57,16 @@ class RestAdapter {
                   const boost::asio::ip::address& remote, const std::string* query_secret) const;
   rest::Reply Dispatch(const HttpRequest& request, const RequestTarget& target,
                        const boost::asio::ip::address& remote, bool admitted);
-  HttpResponse ToResponse(const HttpRequestHeader& request, rest::Reply reply) const;
-
-  // Server API endpoints; `body` is the parsed JSON (null when the body was empty).
-  rest::Reply Connect(const Json& body);
-  rest::Reply Subscribe(const Json& body);
-  rest::Reply Unsubscribe(const Json& body);
-  rest::Reply UserState(const Json& body);
-  rest::Reply PublishMessages(const Json& body);
-  rest::Reply EditMessages(const Json& body);
-  rest::Reply DeleteMessages(const Json& body);
-  rest::Reply ChannelConfig(const Json& body);
-  // Both page with `limit` and `cursor` (query parameters; for /info also body keys).
-  rest::Reply Info(const Json& body, const RequestTarget& target);
-  rest::Reply AdminJson(const RequestTarget& target);
-
-  // Admin panel.
-  rest::Reply AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote);
-  bool AdminSignedIn(const HttpRequestHeader& request) const;
-
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // The signed endpoints that take a JSON body.
+  rest::Reply DispatchJson(const HttpRequest& request, const RequestTarget& target);
   void AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const;
 
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Broker::Stub> broker_;
+  std::unique_ptr<rest::BrokerApi> broker_;
+  rest::Endpoints endpoints_;
+  rest::AdminSignIn admin_;
   rest::AddressAllowlist allowlist_;
   rest::SignaturePolicy signature_;
   std::vector<std::string> allow_cors_;
-  std::unique_ptr<rest::AdminSessions> admin_;
-  absl::Duration rpc_timeout_;
   std::string scheme_;  // http_scheme / enforce_https for generated URLs
   int max_json_depth_;
   ClientEndpoints client_endpoints_;
