@@ -15,6 +15,7 @@ constexpr char kQuotaFailureType[] = "type.googleapis.com/google.rpc.QuotaFailur
 void AddAtPath(const std::vector<std::string>& path, const std::string& message, Json* errors) {
   Json* node = errors;
   for (const std::string& segment : path) {
+    if (node->is_null()) *node = Json::object();
     if (!node->is_object()) return;  // a path both a leaf and a parent: keep the first
     node = &(*node)[segment];
   }
