@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-namespace channelstream {
+namespace channelstream::broker {
 
-BrokerOptions BrokerOptions::FromConfig(const Config& config) {
+BrokerOptions BrokerOptions::FromConfig(const common::Config& config) {
   BrokerOptions options;
   options.gc_conns_after = absl::Seconds(config.GetDouble("gc_conns_after"));
   options.gc_users_after = absl::Seconds(config.GetDouble("gc_users_after"));
@@ -28,4 +28,4 @@ BrokerOptions BrokerOptions::FromConfig(const Config& config) {
   return options;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

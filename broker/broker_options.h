@@ -7,7 +7,7 @@
 #include "common/bounded_json.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 struct BrokerOptions {
   absl::Duration gc_conns_after = absl::Seconds(30);
@@ -23,13 +23,13 @@ struct BrokerOptions {
   int64_t max_channels_per_connection = 1000;
   int64_t max_connections_per_user = 1000;
   int64_t max_history_size = 1000;
-  int max_json_depth = kDefaultMaxJsonDepth;
+  int max_json_depth = common::kDefaultMaxJsonDepth;
   // Info / AdminInfo paging (see InfoRequest in the proto).
   int64_t info_page_size = 1000;
   int64_t info_max_page_size = 10000;
   int64_t info_page_max_bytes = 3 << 20;  // already capped at half of grpc_max_message_bytes
 
-  static BrokerOptions FromConfig(const Config& config);
+  static BrokerOptions FromConfig(const common::Config& config);
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -6,8 +6,7 @@
 #include "broker/grpc_status.h"
 #include "common/log.h"
 
-namespace channelstream {
-using broker::ToGrpcStatus;
+namespace channelstream::broker {
 
 BrokerService::BrokerService(const BrokerOptions& options, size_t gateway_queue_capacity,
                              Clock clock)
@@ -360,4 +359,4 @@ grpc::Status BrokerService::GatewayStream(
   return grpc::Status::OK;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

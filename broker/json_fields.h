@@ -9,7 +9,7 @@
 #include "broker/status_details.h"
 #include <nlohmann/json.hpp>
 
-namespace channelstream {
+namespace channelstream::broker {
 
 using Json = nlohmann::json;
 
@@ -24,9 +24,4 @@ absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string
 // Serializes without throwing: invalid UTF-8 in strings is replaced.
 std::string DumpJson(const Json& value);
 
-// The typed errors every broker check returns (status_details.h).
-using broker::FieldError;
-using broker::FieldNotFound;
-using broker::LimitError;
-
-}  // namespace channelstream
+}  // namespace channelstream::broker

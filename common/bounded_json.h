@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace channelstream {
+namespace channelstream::common {
 
 inline constexpr int kDefaultMaxJsonDepth = 64;
 
@@ -32,4 +32,4 @@ BoundedJsonResult ParseBoundedJson(std::string_view text, int max_depth);
 // "Nested deeper than N levels (max_json_depth)." for error bodies.
 std::string TooDeepMessage(int max_depth);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

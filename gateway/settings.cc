@@ -4,9 +4,9 @@
 
 #include "gateway/ws_codec.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
-GatewaySettings GatewaySettings::FromConfig(const Config& config) {
+GatewaySettings GatewaySettings::FromConfig(const common::Config& config) {
   GatewaySettings s;
   s.heartbeat_interval = config.GetDouble("heartbeat_interval");
   s.ws_ping_interval = config.GetDouble("ws_ping_interval");
@@ -37,4 +37,4 @@ double GatewaySettings::tick_seconds() const {
   return std::max(tick, 0.01);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

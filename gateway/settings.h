@@ -8,7 +8,7 @@
 #include "common/config.h"
 #include "gateway/frame.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 struct GatewaySettings {
   double heartbeat_interval = 5;
@@ -30,9 +30,9 @@ struct GatewaySettings {
   FramePtr heartbeat_frame;  // the text frame "[]"
   FramePtr ping_frame;       // a protocol ping
 
-  static GatewaySettings FromConfig(const Config& config);
+  static GatewaySettings FromConfig(const common::Config& config);
   // How often each loop checks heartbeats, pings and timeouts.
   double tick_seconds() const;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

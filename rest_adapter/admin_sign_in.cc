@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "gateway/query.h"
+#include "common/query.h"
 #include "rest_adapter/admin_pages.h"
 
 namespace channelstream::rest {
@@ -21,8 +21,8 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
   for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
     size_t eq = pair.find('=');
     std::string_view view(pair.data(), pair.size());
-    std::string key = PercentDecode(view.substr(0, eq), true);
-    std::string value = eq == absl::string_view::npos ? "" : PercentDecode(view.substr(eq + 1), true);
+    std::string key = common::PercentDecode(view.substr(0, eq), true);
+    std::string value = eq == absl::string_view::npos ? "" : common::PercentDecode(view.substr(eq + 1), true);
     form.emplace(std::move(key), std::move(value));
   }
   return form;
@@ -30,7 +30,7 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
 
 }  // namespace
 
-AdminSignIn::AdminSignIn(const Config& config) {
+AdminSignIn::AdminSignIn(const common::Config& config) {
   std::string cookie_key = config.GetString("cookie_secret");
   if (cookie_key.empty())
     cookie_key = absl::StrCat("cookie:", config.GetString("secret"), ":", config.GetString("admin_secret"));
@@ -46,7 +46,7 @@ bool AdminSignIn::Serves(const std::string& path) {
   return path == kSignInPath || path == "/admin/sign_out" || path == "/admin" || path == "/admin/";
 }
 
-Reply AdminSignIn::Serve(const HttpRequest& request, const std::string& path,
+Reply AdminSignIn::Serve(const common::HttpRequest& request, const std::string& path,
                          const boost::asio::ip::address& remote) {
   const http::verb method = request.method();
   if (path == kSignInPath) {
@@ -65,12 +65,12 @@ Reply AdminSignIn::Serve(const HttpRequest& request, const std::string& path,
   return Html(200, AdminPage());
 }
 
-bool AdminSignIn::SignedIn(const HttpRequestHeader& request) const {
+bool AdminSignIn::SignedIn(const common::HttpRequestHeader& request) const {
   auto cookie = request.find(http::field::cookie);
   return cookie != request.end() && sessions_->IsSignedIn(std::string(cookie->value()), absl::Now());
 }
 
-Reply AdminSignIn::SignIn(const HttpRequest& request, const boost::asio::ip::address& remote) {
+Reply AdminSignIn::SignIn(const common::HttpRequest& request, const boost::asio::ip::address& remote) {
   std::map<std::string, std::string> form = ParseForm(request.body());
   std::string cookie;
   switch (sessions_->TrySignIn(remote.to_string(), form["username"], form["password"], absl::Now(), &cookie)) {

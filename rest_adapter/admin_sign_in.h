@@ -17,17 +17,17 @@ namespace channelstream::rest {
 
 class AdminSignIn {
  public:
-  explicit AdminSignIn(const Config& config);
+  explicit AdminSignIn(const common::Config& config);
 
   // Whether `path` is one of these pages (they need no signature).
   static bool Serves(const std::string& path);
   // The answer for one of these pages.
-  Reply Serve(const HttpRequest& request, const std::string& path, const boost::asio::ip::address& remote);
+  Reply Serve(const common::HttpRequest& request, const std::string& path, const boost::asio::ip::address& remote);
   // The request carries a live admin session cookie.
-  bool SignedIn(const HttpRequestHeader& request) const;
+  bool SignedIn(const common::HttpRequestHeader& request) const;
 
  private:
-  Reply SignIn(const HttpRequest& request, const boost::asio::ip::address& remote);
+  Reply SignIn(const common::HttpRequest& request, const boost::asio::ip::address& remote);
 
   std::unique_ptr<AdminSessions> sessions_;
 };

@@ -26,7 +26,7 @@ Json ConnectResponseToJson(const v1::ConnectResponse& response, bool with_connec
           {"public_state", ParseStoredJson(response.public_state_json())},
           {"channels", Sorted(response.channels())},
           {"channels_info", ChannelsInfoToJson(response.channels_info(), with_connections)},
-          {"positions", PositionsToJson(response.positions())}};
+          {"positions", common::PositionsToJson(response.positions())}};
 }
 
 Json SubscribeResponseToJson(const v1::SubscribeResponse& response, bool with_connections) {

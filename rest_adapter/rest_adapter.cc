@@ -9,11 +9,8 @@
 #include "rest_adapter/openapi.h"
 #include "rest_adapter/validation.h"
 
-namespace channelstream {
+namespace channelstream::rest {
 
-using rest::Json;
-using rest::JsonReply;
-using rest::Reply;
 namespace http = boost::beast::http;
 
 namespace {
@@ -40,27 +37,27 @@ const Route* FindRoute(const std::string& path) {
 
 // Preflights and the people-facing pages need no signature (the sign-in form is their way in).
 bool IsOpenPath(http::verb method, const std::string& path) {
-  return method == http::verb::options || rest::AdminSignIn::Serves(path);
+  return method == http::verb::options || AdminSignIn::Serves(path);
 }
 
 }  // namespace
 
-RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+RestAdapter::RestAdapter(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
                          ClientEndpoints client_endpoints)
     : RestAdapter(config,
-                  std::make_unique<rest::GrpcBroker>(std::move(broker_channel),
+                  std::make_unique<GrpcBroker>(std::move(broker_channel),
                                                      absl::Seconds(config.GetDouble("rpc_timeout"))),
                   client_endpoints) {}
 
-RestAdapter::RestAdapter(const Config& config, std::unique_ptr<rest::BrokerApi> broker,
+RestAdapter::RestAdapter(const common::Config& config, std::unique_ptr<BrokerApi> broker,
                          ClientEndpoints client_endpoints)
     : broker_(std::move(broker)),
       endpoints_(*broker_),
       admin_(config),
       client_endpoints_(client_endpoints) {
-  absl::StatusOr<rest::AddressAllowlist> allowlist =
-      rest::AddressAllowlist::Parse(config.GetList("allow_posting_from"));
-  if (!allowlist.ok()) ExitWithStartupError(std::string(allowlist.status().message()));
+  absl::StatusOr<AddressAllowlist> allowlist =
+      AddressAllowlist::Parse(config.GetList("allow_posting_from"));
+  if (!allowlist.ok()) common::ExitWithStartupError(std::string(allowlist.status().message()));
   allowlist_ = *std::move(allowlist);
   signature_.secret = config.GetString("secret");
   signature_.validate_age = config.GetBool("validate_requests");
@@ -71,32 +68,32 @@ RestAdapter::RestAdapter(const Config& config, std::unique_ptr<rest::BrokerApi> 
   scheme_ = config.GetBool("enforce_https") ? "https" : config.GetString("http_scheme");
 }
 
-void RestAdapter::Handle(std::shared_ptr<HttpExchange> exchange) {
-  const HttpRequest& request = exchange->request();
+void RestAdapter::Handle(std::shared_ptr<common::HttpExchange> exchange) {
+  const common::HttpRequest& request = exchange->request();
   Reply reply = Serve(request, exchange->remote_address(), exchange->authenticated());
   exchange->Respond(ToResponse(request, std::move(reply)));
 }
 
-HttpResponse RestAdapter::ToResponse(const HttpRequestHeader& request, Reply reply) const {
-  HttpResponse response{static_cast<http::status>(reply.status), request.version()};
+common::HttpResponse RestAdapter::ToResponse(const common::HttpRequestHeader& request, Reply reply) const {
+  common::HttpResponse response{static_cast<http::status>(reply.status), request.version()};
   response.set(http::field::server, "channelstream");
   response.set(http::field::content_type, reply.content_type);
   for (const auto& [name, value] : reply.headers) response.insert(name, value);
   AddCorsHeaders(request, response);
-  response.keep_alive(KeepAlive(request));
+  response.keep_alive(common::KeepAlive(request));
   response.body() = std::move(reply.body);
   return response;
 }
 
-HeaderVerdict RestAdapter::CheckHeaders(const HttpRequestHeader& header,
+common::HeaderVerdict RestAdapter::CheckHeaders(const common::HttpRequestHeader& header,
                                         const boost::asio::ip::address& remote) const {
-  RequestTarget target = ParseTarget(std::string_view(header.target().data(), header.target().size()));
+  common::RequestTarget target = common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
   Admission admission = Admit(header, target.path, remote, target.Find("secret"));
-  if (admission.refusal) return HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
-  return admission.authenticated ? HeaderVerdict::Authenticated() : HeaderVerdict::Unauthenticated();
+  if (admission.refusal) return common::HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
+  return admission.authenticated ? common::HeaderVerdict::Authenticated() : common::HeaderVerdict::Unauthenticated();
 }
 
-void RestAdapter::AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const {
+void RestAdapter::AddCorsHeaders(const common::HttpRequestHeader& request, common::HttpResponse& response) const {
   // 0.7: with allow_cors empty every response allows any origin (the demo apps rely on it).
   if (allow_cors_.empty()) {
     response.set(http::field::access_control_allow_origin, "*");
@@ -116,9 +113,9 @@ void RestAdapter::AddCorsHeaders(const HttpRequestHeader& request, HttpResponse&
   }
 }
 
-Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
+Reply RestAdapter::Serve(const common::HttpRequest& request, const boost::asio::ip::address& remote,
                          bool admitted) {
-  RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  common::RequestTarget target = common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
   try {
     return Dispatch(request, target, remote, admitted);
   } catch (const std::exception& e) {
@@ -127,7 +124,7 @@ Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::addr
   }
 }
 
-RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, const std::string& path,
+RestAdapter::Admission RestAdapter::Admit(const common::HttpRequestHeader& request, const std::string& path,
                                           const boost::asio::ip::address& remote,
                                           const std::string* query_secret) const {
   if (IsOpenPath(request.method(), path)) return {};
@@ -142,9 +139,9 @@ RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, cons
   if (header != request.end()) token = std::string(header->value());
   else if (query_secret != nullptr) token = *query_secret;
   if (route->admin_session_ok && !token && admin_.SignedIn(request)) return {std::nullopt, true};
-  if (route->admin_session_ok && !token && (path == "/api-explorer")) return {rest::Redirect("/admin/sign_in")};
-  rest::GuardVerdict verdict =
-      rest::CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
+  if (route->admin_session_ok && !token && (path == "/api-explorer")) return {Redirect("/admin/sign_in")};
+  GuardVerdict verdict =
+      CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
   if (!verdict.allowed) {
     LOG_DEBUG("refused ", std::string(request.method_string()), " ", path, " from ", remote.to_string(), ": ",
               verdict.status, " ", verdict.body);
@@ -153,12 +150,12 @@ RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, cons
   return {std::nullopt, true};
 }
 
-Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& target,
+Reply RestAdapter::Dispatch(const common::HttpRequest& request, const common::RequestTarget& target,
                             const boost::asio::ip::address& remote, bool admitted) {
   const std::string& path = target.path;
   const http::verb method = request.method();
   if (method == http::verb::options) return Reply{200, "", "text/plain"};
-  if (rest::AdminSignIn::Serves(path)) return admin_.Serve(request, path, remote);
+  if (AdminSignIn::Serves(path)) return admin_.Serve(request, path, remote);
 
   if (!admitted) {
     Admission admission = Admit(request, path, remote, target.Find("secret"));
@@ -166,28 +163,28 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& tar
   }
 
   if (path == "/api-explorer") {
-    if (method != http::verb::get) return rest::MethodNotAllowed();
-    return rest::Html(200, rest::ApiExplorerPage());
+    if (method != http::verb::get) return MethodNotAllowed();
+    return Html(200, ApiExplorerPage());
   }
   if (path == "/openapi.json") {
-    if (method != http::verb::get) return rest::MethodNotAllowed();
+    if (method != http::verb::get) return MethodNotAllowed();
     std::string host(request[http::field::host]);
-    return JsonReply(200, rest::OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion,
+    return JsonReply(200, OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion,
                                                 client_endpoints_ == ClientEndpoints::kServedHere));
   }
   if (path == "/admin/admin.json") {
-    if (method != http::verb::get && method != http::verb::post) return rest::MethodNotAllowed();
+    if (method != http::verb::get && method != http::verb::post) return MethodNotAllowed();
     return endpoints_.AdminJson(target.params);
   }
   return DispatchJson(request, target);
 }
 
-Reply RestAdapter::DispatchJson(const HttpRequest& request, const RequestTarget& target) {
+Reply RestAdapter::DispatchJson(const common::HttpRequest& request, const common::RequestTarget& target) {
   Json body = nullptr;
   if (!request.body().empty()) {
-    BoundedJsonResult parsed = ParseBoundedJson(request.body(), max_json_depth_);
-    if (parsed.error == BoundedJsonResult::Error::kTooDeep)
-      return JsonReply(422, rest::ErrorAtPath(parsed.path, TooDeepMessage(max_json_depth_)));
+    common::BoundedJsonResult parsed = common::ParseBoundedJson(request.body(), max_json_depth_);
+    if (parsed.error == common::BoundedJsonResult::Error::kTooDeep)
+      return JsonReply(422, ErrorAtPath(parsed.path, common::TooDeepMessage(max_json_depth_)));
     if (!parsed.ok()) return JsonReply(400, {{"_schema", {"Invalid JSON body."}}});
     body = std::move(parsed.value);
   }
@@ -197,9 +194,9 @@ Reply RestAdapter::DispatchJson(const HttpRequest& request, const RequestTarget&
     if (method == http::verb::post) return endpoints_.PublishMessages(body);
     if (method == http::verb::patch) return endpoints_.EditMessages(body);
     if (method == http::verb::delete_) return endpoints_.DeleteMessages(body);
-    return rest::MethodNotAllowed();
+    return MethodNotAllowed();
   }
-  if (method != http::verb::post) return rest::MethodNotAllowed();
+  if (method != http::verb::post) return MethodNotAllowed();
   if (path == "/connect") return endpoints_.Connect(body);
   if (path == "/subscribe") return endpoints_.Subscribe(body);
   if (path == "/unsubscribe") return endpoints_.Unsubscribe(body);
@@ -208,4 +205,4 @@ Reply RestAdapter::DispatchJson(const HttpRequest& request, const RequestTarget&
   return endpoints_.Info(body, target.params);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

@@ -11,14 +11,14 @@
 
 #include "common/config.h"
 #include "common/http_server.h"
-#include "gateway/query.h"
+#include "common/query.h"
 #include "rest_adapter/admin_sign_in.h"
 #include "rest_adapter/broker_api.h"
 #include "rest_adapter/endpoints.h"
 #include "rest_adapter/reply.h"
 #include "rest_adapter/request_guard.h"
 
-namespace channelstream {
+namespace channelstream::rest {
 
 class RestAdapter {
  public:
@@ -29,47 +29,48 @@ class RestAdapter {
   // Exits the process with a clear message if the configuration cannot work (bad
   // allow_posting_from entry): better at startup than on the first request.
   // Calls the broker over `broker_channel` (rest::GrpcBroker, rpc_timeout per call).
-  RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+  RestAdapter(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
               ClientEndpoints client_endpoints = ClientEndpoints::kServedHere);
   // Calls `broker` (tests: a fake).
-  RestAdapter(const Config& config, std::unique_ptr<rest::BrokerApi> broker,
+  RestAdapter(const common::Config& config, std::unique_ptr<BrokerApi> broker,
               ClientEndpoints client_endpoints = ClientEndpoints::kServedHere);
 
   // Answers every request it is given (unknown paths: 404 JSON).
-  void Handle(std::shared_ptr<HttpExchange> exchange);
+  void Handle(std::shared_ptr<common::HttpExchange> exchange);
   // The HttpServer's HeaderCheck: address, signature and session checks from the headers alone,
   // so a refused request's body is never read; unknown paths are refused the same way.
-  HeaderVerdict CheckHeaders(const HttpRequestHeader& header, const boost::asio::ip::address& remote) const;
+  common::HeaderVerdict CheckHeaders(const common::HttpRequestHeader& header,
+                                     const boost::asio::ip::address& remote) const;
 
   // The request entry point Handle uses, without the network. `admitted`: CheckHeaders already
   // passed. The answer before CORS headers (ToResponse adds them).
-  rest::Reply Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
-                    bool admitted = false);
-  HttpResponse ToResponse(const HttpRequestHeader& request, rest::Reply reply) const;
+  Reply Serve(const common::HttpRequest& request, const boost::asio::ip::address& remote,
+              bool admitted = false);
+  common::HttpResponse ToResponse(const common::HttpRequestHeader& request, Reply reply) const;
 
  private:
   // Where a request stands before its body is read.
   struct Admission {
-    std::optional<rest::Reply> refusal;  // answer this instead
-    bool authenticated = false;          // signed, or an admin session
+    std::optional<Reply> refusal;  // answer this instead
+    bool authenticated = false;    // signed, or an admin session
   };
-  Admission Admit(const HttpRequestHeader& request, const std::string& path,
+  Admission Admit(const common::HttpRequestHeader& request, const std::string& path,
                   const boost::asio::ip::address& remote, const std::string* query_secret) const;
-  rest::Reply Dispatch(const HttpRequest& request, const RequestTarget& target,
-                       const boost::asio::ip::address& remote, bool admitted);
+  Reply Dispatch(const common::HttpRequest& request, const common::RequestTarget& target,
+                 const boost::asio::ip::address& remote, bool admitted);
   // The signed endpoints that take a JSON body.
-  rest::Reply DispatchJson(const HttpRequest& request, const RequestTarget& target);
-  void AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const;
+  Reply DispatchJson(const common::HttpRequest& request, const common::RequestTarget& target);
+  void AddCorsHeaders(const common::HttpRequestHeader& request, common::HttpResponse& response) const;
 
-  std::unique_ptr<rest::BrokerApi> broker_;
-  rest::Endpoints endpoints_;
-  rest::AdminSignIn admin_;
-  rest::AddressAllowlist allowlist_;
-  rest::SignaturePolicy signature_;
+  std::unique_ptr<BrokerApi> broker_;
+  Endpoints endpoints_;
+  AdminSignIn admin_;
+  AddressAllowlist allowlist_;
+  SignaturePolicy signature_;
   std::vector<std::string> allow_cors_;
   std::string scheme_;  // http_scheme / enforce_https for generated URLs
   int max_json_depth_;
   ClientEndpoints client_endpoints_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

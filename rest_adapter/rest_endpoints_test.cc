@@ -108,7 +108,7 @@ grpc::Status WithBadRequest(grpc::StatusCode code, const std::string& message,
 class RestEndpointsTest : public ::testing::Test {
  protected:
   RestEndpointsTest() {
-    Config config;
+    common::Config config;
     EXPECT_TRUE(config.Set("secret", kSecret, "test").ok());
     auto fake = std::make_unique<FakeBroker>();
     broker_ = fake.get();
@@ -118,10 +118,10 @@ class RestEndpointsTest : public ::testing::Test {
   // A request signed for its path, as 0.7 clients sign.
   Reply Call(http::verb method, const std::string& target, const std::string& body,
              const std::string& signed_value = "") {
-    HttpRequest request{method, target, 11};
+    common::HttpRequest request{method, target, 11};
     std::string path = target.substr(0, target.find('?'));
     request.set("x-channelstream-secret",
-                SignTimestamped(kSecret, signed_value.empty() ? path : signed_value, absl::Now()));
+                common::SignTimestamped(kSecret, signed_value.empty() ? path : signed_value, absl::Now()));
     request.body() = body;
     request.prepare_payload();
     return adapter_->Serve(request, boost::asio::ip::make_address("127.0.0.1"));
@@ -158,7 +158,7 @@ TEST_F(RestEndpointsTest, BadSignatureIsRefusedBeforeTheBroker) {
   EXPECT_EQ(reply.status, 401) << reply.body;
   EXPECT_EQ(Body(reply)["request"], "Bad Signature");
   EXPECT_EQ(Body(reply)["signed_value"], "/other-path");
-  HttpRequest unsigned_request{http::verb::post, "/connect", 11};
+  common::HttpRequest unsigned_request{http::verb::post, "/connect", 11};
   Reply missing = adapter_->Serve(unsigned_request, boost::asio::ip::make_address("127.0.0.1"));
   EXPECT_EQ(missing.status, 403) << missing.body;
   Reply elsewhere = adapter_->Serve(unsigned_request, boost::asio::ip::make_address("10.1.2.3"));
@@ -333,10 +333,10 @@ TEST_F(RestEndpointsTest, InfoAndAdminJsonPage) {
 }
 
 TEST_F(RestEndpointsTest, AdminPagesNeedASessionNotASignature) {
-  HttpRequest page{http::verb::get, "/admin", 11};
+  common::HttpRequest page{http::verb::get, "/admin", 11};
   Reply redirect = adapter_->Serve(page, boost::asio::ip::make_address("127.0.0.1"));
   EXPECT_EQ(redirect.status, 302);
-  HttpRequest sign_in{http::verb::post, "/admin/sign_in", 11};
+  common::HttpRequest sign_in{http::verb::post, "/admin/sign_in", 11};
   sign_in.body() = "username=admin&password=wrong";
   EXPECT_EQ(adapter_->Serve(sign_in, boost::asio::ip::make_address("127.0.0.1")).status, 401);
   sign_in.body() = "username=admin&password=admin_secret";
@@ -348,7 +348,7 @@ TEST_F(RestEndpointsTest, AdminPagesNeedASessionNotASignature) {
   ASSERT_FALSE(cookie.empty());
   page.set(http::field::cookie, cookie);
   EXPECT_EQ(adapter_->Serve(page, boost::asio::ip::make_address("127.0.0.1")).status, 200);
-  HttpRequest admin_json{http::verb::get, "/admin/admin.json", 11};
+  common::HttpRequest admin_json{http::verb::get, "/admin/admin.json", 11};
   admin_json.set(http::field::cookie, cookie);
   EXPECT_EQ(adapter_->Serve(admin_json, boost::asio::ip::make_address("127.0.0.1")).status, 200);
 }

@@ -35,7 +35,7 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
   std::map<std::string, v1::ChannelConfig> result;
   for (const auto& [name, raw] : configs.items()) {
     FieldErrors nested;
-    if (name.empty() || Utf8Length(name) > common::kMaxChannelNameLength)
+    if (name.empty() || common::Utf8Length(name) > common::kMaxChannelNameLength)
       nested.Add("_schema", LengthMessage(1, common::kMaxChannelNameLength));
     if (!raw.is_object()) {
       nested.Add("_schema", kInvalidType);
