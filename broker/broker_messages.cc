@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/broker_state.h"
 #include "broker/catchup.h"
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "common/text.h"
 
@@ -23,6 +24,31 @@ absl::Status CheckTimestamp(const std::string& text, const std::string& field) {
   absl::Time ignored;
   if (!text.empty() && !common::ParseTimestamp(text, &ignored))
     return FieldError(field, "Not a valid datetime.");
+  return absl::OkStatus();
+}
+
+// The first bad field of one publication (0.7's schema, in 0.7's order).
+absl::Status CheckPublicationFields(const v1::Publication& item) {
+  if (item.user().empty()) return FieldError("user", "Missing data for required field.");
+  if (common::Utf8Length(item.user()) > common::kMaxUsernameLength)
+    return FieldError("user", common::LengthBetweenMessage(1, common::kMaxUsernameLength));
+  if (common::Utf8Length(item.channel()) > common::kMaxChannelNameLength)
+    return FieldError("channel", common::LengthBetweenMessage(1, common::kMaxChannelNameLength));
+  if (!item.uuid().empty() && !common::IsUuid(item.uuid())) return FieldError("uuid", "Not a valid UUID.");
+  return CheckTimestamp(item.timestamp(), "timestamp");
+}
+
+// The first bad field of one edit.
+absl::Status CheckEditFields(const v1::MessageEdit& edit) {
+  if (edit.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
+  if (!common::IsUuid(edit.uuid())) return FieldError("uuid", "Not a valid UUID.");
+  if (absl::Status s = CheckTimestamp(edit.timestamp(), "timestamp"); !s.ok()) return s;
+  return CheckTimestamp(edit.edited(), "edited");
+}
+
+absl::Status CheckDeleteFields(const v1::MessageDelete& del) {
+  if (del.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
+  if (!common::IsUuid(del.uuid())) return FieldError("uuid", "Not a valid UUID.");
   return absl::OkStatus();
 }
 
@@ -154,30 +180,38 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
                                          std::vector<PreparedPublication>* prepared,
                                          IdSource* ids) {
   // Parse and check every item first: a bad item rejects the whole request.
+  // Field errors of every item are reported together (publications[i].field); a limit stops at once.
   std::vector<Json> messages, extras;
-  for (const v1::Publication& item : request.publications()) {
-    if (item.user().empty()) return FieldError("user", "Missing data for required field.");
-    if (common::Utf8Length(item.user()) > 512) return FieldError("user", "Length must be between 1 and 512.");
-    if (common::Utf8Length(item.channel()) > 256)
-      return FieldError("channel", "Length must be between 1 and 256.");
-    if (!item.uuid().empty() && !common::IsUuid(item.uuid()))
-      return FieldError("uuid", "Not a valid UUID.");
-    if (absl::Status s = CheckTimestamp(item.timestamp(), "timestamp"); !s.ok()) return s;
+  broker::FieldViolationList violations;
+  for (int i = 0; i < request.publications_size(); ++i) {
+    const v1::Publication& item = request.publications(i);
+    absl::Status field_error = CheckPublicationFields(item);
+    if (!field_error.ok()) {
+      violations.AddItem(field_error, "publications", i);
+      continue;
+    }
     if (static_cast<int64_t>(item.message_json().size()) > options.max_payload_bytes)
       return LimitError("max_payload_bytes",
                         absl::StrCat("message is larger than ", options.max_payload_bytes,
                                      " bytes"));
     absl::StatusOr<Json> message = ParseJsonField(item.message_json(), "message", Json(), options.max_json_depth);
-    if (!message.ok()) return message.status();
+    if (!message.ok()) {
+      violations.AddItem(message.status(), "publications", i);
+      continue;
+    }
     if (static_cast<int64_t>(item.extra_json().size()) > options.max_payload_bytes)
       return LimitError("max_payload_bytes",
                         absl::StrCat("extra keys are larger than ", options.max_payload_bytes,
                                      " bytes"));
     absl::StatusOr<Json> extra = ParseObjectField(item.extra_json(), "extra", options.max_json_depth);
-    if (!extra.ok()) return extra.status();
+    if (!extra.ok()) {
+      violations.AddItem(extra.status(), "publications", i);
+      continue;
+    }
     messages.push_back(std::move(*message));
     extras.push_back(std::move(*extra));
   }
+  if (!violations.empty()) return violations.Build();
 
   for (int i = 0; i < request.publications_size(); ++i) {
     const v1::Publication& item = request.publications(i);
@@ -281,17 +315,23 @@ absl::Status BrokerState::Publish(const v1::PublishRequest& request, absl::Time 
 absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, absl::Time now,
                                        v1::EditMessagesResponse* response, Outbox* out) {
   std::vector<Json> messages;
-  for (const v1::MessageEdit& edit : request.edits()) {
-    if (edit.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
-    if (!common::IsUuid(edit.uuid())) return FieldError("uuid", "Not a valid UUID.");
-    if (absl::Status s = CheckTimestamp(edit.timestamp(), "timestamp"); !s.ok()) return s;
-    if (absl::Status s = CheckTimestamp(edit.edited(), "edited"); !s.ok()) return s;
+  broker::FieldViolationList violations;
+  for (int i = 0; i < request.edits_size(); ++i) {
+    const v1::MessageEdit& edit = request.edits(i);
+    if (absl::Status s = CheckEditFields(edit); !s.ok()) {
+      violations.AddItem(s, "edits", i);
+      continue;
+    }
     if (static_cast<int64_t>(edit.message_json().size()) > options_.max_payload_bytes)
       return LimitError("max_payload_bytes", "message is larger than the limit");
     absl::StatusOr<Json> message = ParseJsonField(edit.message_json(), "message", Json(), options_.max_json_depth);
-    if (!message.ok()) return message.status();
+    if (!message.ok()) {
+      violations.AddItem(message.status(), "edits", i);
+      continue;
+    }
     messages.push_back(std::move(*message));
   }
+  if (!violations.empty()) return violations.Build();
   for (int i = 0; i < request.edits_size(); ++i) {
     const v1::MessageEdit& edit = request.edits(i);
     const std::string uuid = common::NormalizeUuid(edit.uuid());
@@ -352,10 +392,9 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
 
 absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& request, absl::Time now,
                                          v1::DeleteMessagesResponse* response, Outbox* out) {
-  for (const v1::MessageDelete& del : request.deletes()) {
-    if (del.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
-    if (!common::IsUuid(del.uuid())) return FieldError("uuid", "Not a valid UUID.");
-  }
+  broker::FieldViolationList violations;
+  for (int i = 0; i < request.deletes_size(); ++i) violations.AddItem(CheckDeleteFields(request.deletes(i)), "deletes", i);
+  if (!violations.empty()) return violations.Build();
   for (const v1::MessageDelete& del : request.deletes()) {
     const std::string uuid = common::NormalizeUuid(del.uuid());
     std::vector<std::string> pm_users = ToVector(del.pm_users());

@@ -426,5 +426,53 @@ TEST_F(MessagesTest, CountersCountPublicationsAndRecipients) {
   EXPECT_EQ(state->counters().total_messages, 3);
 }
 
+
+// Every bad item is named in the BadRequest details; the text stays the first error's.
+TEST_F(MessagesTest, EveryBadItemIsAViolation) {
+  Connect("alice", {"a"});
+  v1::PublishRequest request;
+  request.add_publications()->set_channel("a");  // no user
+  v1::Publication* good = request.add_publications();
+  good->set_channel("a");
+  good->set_user("u");
+  v1::Publication* bad_uuid = request.add_publications();
+  bad_uuid->set_user("u");
+  bad_uuid->set_uuid("not-a-uuid");
+  v1::PublishResponse response;
+  absl::Status status = state->Publish(request, now, &response, &out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "user: Missing data for required field.");
+  auto violations = broker::FieldViolations(status);
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_EQ(violations[0].field(), "publications[0].user");
+  EXPECT_EQ(violations[1].field(), "publications[2].uuid");
+  EXPECT_EQ(violations[1].description(), "Not a valid UUID.");
+  EXPECT_EQ(response.messages_size(), 0);  // a bad item rejects the whole request
+
+  v1::DeleteMessagesRequest deletes;
+  deletes.add_deletes()->set_uuid("x");
+  deletes.add_deletes();
+  v1::DeleteMessagesResponse deleted;
+  status = state->DeleteMessages(deletes, now, &deleted, &out);
+  violations = broker::FieldViolations(status);
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_EQ(violations[0].field(), "deletes[0].uuid");
+  EXPECT_EQ(violations[1].field(), "deletes[1].uuid");
+  EXPECT_EQ(violations[1].description(), "Missing data for required field.");
+
+  v1::ConnectRequest connect;
+  connect.set_username("bob");
+  connect.add_channels("ok");
+  connect.add_channels("");
+  connect.add_channels(std::string(257, 'c'));
+  v1::ConnectResponse connected;
+  status = state->Connect(connect, now, &connected, &out);
+  EXPECT_EQ(status.message(), "channels: Length must be between 1 and 256.");
+  violations = broker::FieldViolations(status);
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_EQ(violations[0].field(), "channels[1]");
+  EXPECT_EQ(violations[1].field(), "channels[2]");
+}
+
 }  // namespace
 }  // namespace channelstream::broker

@@ -3,25 +3,10 @@
 #include <thread>
 
 #include "broker/command_replay.h"
+#include "broker/grpc_status.h"
 #include "common/log.h"
 
 namespace channelstream::broker {
-namespace {
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case absl::StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case absl::StatusCode::kResourceExhausted: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
-    case absl::StatusCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
-    default: break;
-  }
-  return grpc::Status(code, std::string(status.message()));
-}
-
-}  // namespace
 
 BrokerService::BrokerService(const BrokerOptions& options, size_t gateway_queue_capacity,
                              Clock clock)
@@ -154,7 +139,7 @@ std::string DebugExcerpt(const google::protobuf::Message& message) {
     DispatchLocked(out);                                                                 \
     LOG_DEBUG("broker: " #Method " ", status.ok() ? "ok" : status.ToString(), ": ",       \
               DebugExcerpt(*request), " -> ", DebugExcerpt(*response));                   \
-    return ToGrpc(status);                                                               \
+    return ToGrpcStatus(status);                                                               \
   }
 
 CS_UNARY(Connect, ConnectRequest, ConnectResponse, connect)
@@ -175,7 +160,7 @@ grpc::Status BrokerService::Publish(grpc::ServerContext*, const v1::PublishReque
   if (durable) prepare_ids.StartRecording();
   absl::Status status =
       BrokerState::PreparePublish(*request, prepared_at, options_, &prepared, &prepare_ids);
-  if (!status.ok()) return ToGrpc(status);
+  if (!status.ok()) return ToGrpcStatus(status);
   Outbox out;
   std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_();
@@ -192,7 +177,7 @@ grpc::Status BrokerService::Publish(grpc::ServerContext*, const v1::PublishReque
   DispatchLocked(out);
   publications_->Add(prepared.size());
   LOG_DEBUG("broker: Publish ", prepared.size(), " message(s): ", DebugExcerpt(*request));
-  return ToGrpc(status);
+  return ToGrpcStatus(status);
 }
 
 grpc::Status BrokerService::SetChannelConfig(grpc::ServerContext*,
@@ -207,13 +192,13 @@ grpc::Status BrokerService::SetChannelConfig(grpc::ServerContext*,
       *record.mutable_set_channel_config() = *request;
     });
   }
-  return ToGrpc(status);
+  return ToGrpcStatus(status);
 }
 
 grpc::Status BrokerService::Info(grpc::ServerContext*, const v1::InfoRequest* request,
                                  v1::InfoResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
-  return ToGrpc(state_.Info(*request, response));
+  return ToGrpcStatus(state_.Info(*request, response));
 }
 
 grpc::Status BrokerService::Disconnect(grpc::ServerContext*, const v1::DisconnectRequest* request,
@@ -230,13 +215,13 @@ grpc::Status BrokerService::Disconnect(grpc::ServerContext*, const v1::Disconnec
     });
   }
   DispatchLocked(out);
-  return ToGrpc(status);
+  return ToGrpcStatus(status);
 }
 
 grpc::Status BrokerService::AdminInfo(grpc::ServerContext*, const v1::AdminInfoRequest* request,
                                       v1::AdminInfoResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
-  return ToGrpc(state_.AdminInfo(request ? *request : v1::AdminInfoRequest::default_instance(),
+  return ToGrpcStatus(state_.AdminInfo(request ? *request : v1::AdminInfoRequest::default_instance(),
                                  clock_(), response));
 }
 

@@ -7,15 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/catchup.h"
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "common/text.h"
 
 namespace channelstream::broker {
 namespace {
 
-constexpr size_t kMaxUsernameLength = 512;
-constexpr size_t kMaxChannelNameLength = 256;
-constexpr size_t kMaxEpochLength = 64;  // ours are 8 characters; a client may only echo them
+using common::kMaxChannelNameLength;
+using common::kMaxEpochLength;  // a client may only echo the epochs we hand out
+using common::kMaxUsernameLength;
+using common::LengthBetweenMessage;
 
 std::vector<std::string> ChannelNames(const ConnectionRecord& conn) {
   std::vector<std::string> names;
@@ -46,12 +48,13 @@ BrokerState::BrokerState(BrokerOptions options, absl::Time start)
 
 absl::Status BrokerState::ValidateChannelNames(
     const google::protobuf::RepeatedPtrField<std::string>& names, const std::string& field) const {
-  for (const std::string& name : names) {
+  broker::FieldViolationList violations;  // every bad name, as "channels[i]"
+  for (int i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     if (name.empty() || common::Utf8Length(name) > kMaxChannelNameLength)
-      return FieldError(field, absl::StrCat("Length must be between 1 and ", kMaxChannelNameLength,
-                                            "."));
+      violations.AddItem(FieldError(field, LengthBetweenMessage(1, kMaxChannelNameLength)), field, i);
   }
-  return absl::OkStatus();
+  return violations.Build();
 }
 
 absl::Status BrokerState::ValidateChannelConfig(const v1::ChannelConfig& config) const {
@@ -62,8 +65,8 @@ absl::Status BrokerState::ValidateChannelConfig(const v1::ChannelConfig& config)
       return LimitError("max_history_size",
                         absl::StrCat("history_size must be at most ", options_.max_history_size));
   }
-  if (config.has_long_name() && config.long_name().size() > 4096)
-    return FieldError("long_name", "Length must be between 0 and 4096.");
+  if (config.has_long_name() && config.long_name().size() > common::kMaxLongNameLength)
+    return FieldError("long_name", LengthBetweenMessage(0, common::kMaxLongNameLength));
   return absl::OkStatus();
 }
 
@@ -169,7 +172,7 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   if (request.username().empty())
     return FieldError("username", "Missing data for required field.");
   if (common::Utf8Length(request.username()) > kMaxUsernameLength)
-    return FieldError("username", "Length must be between 1 and 512.");
+    return FieldError("username", LengthBetweenMessage(1, kMaxUsernameLength));
   common::Uuid conn_id;
   const bool conn_id_given = !request.conn_id().empty();
   if (conn_id_given && !common::Uuid::Parse(request.conn_id(), &conn_id))

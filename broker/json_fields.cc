@@ -5,18 +5,6 @@
 
 namespace channelstream::broker {
 
-absl::Status FieldError(const std::string& field, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
-absl::Status FieldNotFound(const std::string& field, const std::string& message) {
-  return absl::NotFoundError(absl::StrCat(field, ": ", message));
-}
-
-absl::Status LimitError(const std::string& config_key, const std::string& message) {
-  return absl::ResourceExhaustedError(absl::StrCat(config_key, ": ", message));
-}
-
 absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
                                     const Json& if_empty, int max_depth) {
   if (text.empty()) return if_empty;

@@ -1,10 +1,12 @@
 // Parsing and checking the `_json` fields of broker requests. Errors are INVALID_ARGUMENT
-// statuses whose message starts with the 0.7 field name ("user_state: Not a valid mapping type.").
+// statuses whose message starts with the 0.7 field name ("user_state: Not a valid mapping type.")
+// and whose google.rpc.BadRequest names the field (status_details.h).
 #pragma once
 
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "broker/status_details.h"
 #include <nlohmann/json.hpp>
 
 namespace channelstream::broker {
@@ -21,10 +23,5 @@ absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string
 
 // Serializes without throwing: invalid UTF-8 in strings is replaced.
 std::string DumpJson(const Json& value);
-
-// "<field>: <message>" as INVALID_ARGUMENT / NOT_FOUND / RESOURCE_EXHAUSTED.
-absl::Status FieldError(const std::string& field, const std::string& message);
-absl::Status FieldNotFound(const std::string& field, const std::string& message);
-absl::Status LimitError(const std::string& config_key, const std::string& message);
 
 }  // namespace channelstream::broker

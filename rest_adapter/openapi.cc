@@ -1,5 +1,7 @@
 #include "rest_adapter/openapi.h"
 
+#include "common/field_limits.h"
+
 namespace channelstream::rest {
 
 using Json = nlohmann::json;
@@ -35,7 +37,7 @@ Json Schemas() {
   Json connect = {{"type", "object"},
                   {"required", {"username"}},
                   {"properties",
-                   {{"username", {{"type", "string"}, {"minLength", 1}, {"maxLength", 512}}},
+                   {{"username", {{"type", "string"}, {"minLength", 1}, {"maxLength", common::kMaxUsernameLength}}},
                     {"conn_id", {{"type", "string"}, {"format", "uuid"}}},
                     {"channels", StringList()},
                     {"fresh_user_state", Ref("UserState")},

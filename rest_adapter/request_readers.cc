@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "common/positions_json.h"
 #include "rest_adapter/translate.h"
@@ -14,6 +15,9 @@
 namespace channelstream::rest {
 
 namespace {
+
+using common::kMaxChannelNameLength;
+using common::kMaxUsernameLength;
 
 bool InvalidInputType(FieldErrors& errors) {
   errors.Add("_schema", kInvalidType);
@@ -96,9 +100,9 @@ void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors
 bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectRequest* out) {
   if (!body.is_object()) return InvalidInputType(errors);
   v1::ConnectRequest& request = *out;
-  if (auto username = ReadString(body, "username", errors, true, 1, 512)) request.set_username(*username);
+  if (auto username = ReadString(body, "username", errors, true, 1, kMaxUsernameLength)) request.set_username(*username);
   ReadConnId(body, errors, false, request.mutable_conn_id());
-  if (auto channels = ReadStringList(body, "channels", errors, 1, 256))
+  if (auto channels = ReadStringList(body, "channels", errors, 1, kMaxChannelNameLength))
     for (const std::string& channel : *channels) request.add_channels(channel);
   if (auto state = ReadState(body, "fresh_user_state", errors)) request.set_fresh_user_state_json(state->dump());
   if (auto state = ReadState(body, "user_state", errors)) request.set_user_state_json(state->dump());
@@ -118,7 +122,7 @@ bool ReadSubscribeRequest(const Json& body, FieldErrors& errors, v1::SubscribeRe
   if (!body.is_object()) return InvalidInputType(errors);
   v1::SubscribeRequest& request = *out;
   ReadConnId(body, errors, true, request.mutable_conn_id());
-  auto channels = ReadStringList(body, "channels", errors, 1, 256);
+  auto channels = ReadStringList(body, "channels", errors, 1, kMaxChannelNameLength);
   if (!body.contains("channels")) errors.Add("channels", kMissing);
   else if (channels && channels->empty()) errors.Add("channels", "Shorter than minimum length 1.");
   if (channels)
@@ -133,7 +137,7 @@ bool ReadUnsubscribeRequest(const Json& body, FieldErrors& errors, v1::Unsubscri
   if (!body.is_object()) return InvalidInputType(errors);
   v1::UnsubscribeRequest& request = *out;
   ReadConnId(body, errors, true, request.mutable_conn_id());
-  auto channels = ReadStringList(body, "channels", errors, 1, 256);
+  auto channels = ReadStringList(body, "channels", errors, 1, kMaxChannelNameLength);
   if (!body.contains("channels")) errors.Add("channels", kMissing);
   if (channels)
     for (const std::string& channel : *channels) request.add_channels(channel);
@@ -144,7 +148,7 @@ bool ReadUnsubscribeRequest(const Json& body, FieldErrors& errors, v1::Unsubscri
 bool ReadUserStateRequest(const Json& body, FieldErrors& errors, v1::UserStateRequest* out) {
   if (!body.is_object()) return InvalidInputType(errors);
   v1::UserStateRequest& request = *out;
-  if (auto user = ReadString(body, "user", errors, true, 1, 512)) request.set_user(*user);
+  if (auto user = ReadString(body, "user", errors, true, 1, kMaxUsernameLength)) request.set_user(*user);
   std::optional<Json> state = ReadState(body, "user_state", errors);
   request.set_user_state_json(state ? state->dump() : "{}");
   bool keys_set = false;
@@ -156,10 +160,10 @@ bool ReadUserStateRequest(const Json& body, FieldErrors& errors, v1::UserStateRe
 bool ReadPublishRequest(const Json& body, FieldErrors& errors, v1::PublishRequest* out) {
   ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
     v1::Publication* publication = out->add_publications();
-    if (auto channel = ReadString(item, "channel", e, false, 1, 256)) publication->set_channel(*channel);
+    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength)) publication->set_channel(*channel);
     ReadUsers(item, "pm_users", e, publication->mutable_pm_users());
     ReadUsers(item, "exclude_users", e, publication->mutable_exclude_users());
-    if (auto user = ReadString(item, "user", e, true, 1, 512)) publication->set_user(*user);
+    if (auto user = ReadString(item, "user", e, true, 1, kMaxUsernameLength)) publication->set_user(*user);
     auto message = item.find("message");
     publication->set_message_json(message == item.end() ? "{}" : message->dump());
     ReadUuidField(item, e, false, publication->mutable_uuid());
@@ -177,11 +181,11 @@ bool ReadEditMessagesRequest(const Json& body, FieldErrors& errors, v1::EditMess
   ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
     v1::MessageEdit* edit = out->add_edits();
     ReadUuidField(item, e, true, edit->mutable_uuid());
-    if (auto channel = ReadString(item, "channel", e, false, 1, 256)) edit->set_channel(*channel);
+    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength)) edit->set_channel(*channel);
     ReadUsers(item, "pm_users", e, edit->mutable_pm_users());
     auto message = item.find("message");
     if (message != item.end()) edit->set_message_json(message->dump());
-    if (auto user = ReadString(item, "user", e, false, 1, 512)) edit->set_user(*user);
+    if (auto user = ReadString(item, "user", e, false, 1, kMaxUsernameLength)) edit->set_user(*user);
     ReadTimestampField(item, "timestamp", e, edit->mutable_timestamp());
     ReadTimestampField(item, "edited", e, edit->mutable_edited());
   });
@@ -192,7 +196,7 @@ bool ReadDeleteMessagesRequest(const Json& body, FieldErrors& errors, v1::Delete
   ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
     v1::MessageDelete* del = out->add_deletes();
     ReadUuidField(item, e, true, del->mutable_uuid());
-    if (auto channel = ReadString(item, "channel", e, false, 1, 256)) del->set_channel(*channel);
+    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength)) del->set_channel(*channel);
     ReadUsers(item, "pm_users", e, del->mutable_pm_users());
   });
   return errors.empty();
@@ -219,7 +223,7 @@ bool ReadInfoRequest(const Json& body, FieldErrors& errors, v1::InfoRequest* out
   std::optional<std::vector<std::string>> channels;
   if (info != body.end() && info->is_object()) {
     FieldErrors nested;
-    channels = ReadStringList(*info, "channels", nested, 1, 256);
+    channels = ReadStringList(*info, "channels", nested, 1, kMaxChannelNameLength);
     errors.AddNested("info", nested);
   }
   if (channels) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "common/field_limits.h"
 #include "common/text.h"
 
 namespace channelstream::rest {
@@ -34,7 +35,8 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
   std::map<std::string, v1::ChannelConfig> result;
   for (const auto& [name, raw] : configs.items()) {
     FieldErrors nested;
-    if (name.empty() || common::Utf8Length(name) > 256) nested.Add("_schema", LengthMessage(1, 256));
+    if (name.empty() || common::Utf8Length(name) > common::kMaxChannelNameLength)
+      nested.Add("_schema", LengthMessage(1, common::kMaxChannelNameLength));
     if (!raw.is_object()) {
       nested.Add("_schema", kInvalidType);
       errors.AddNested(name, nested);
@@ -44,7 +46,7 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
     if (auto v = ReadBool(raw, "notify_presence", nested)) config.set_notify_presence(*v);
     if (auto v = ReadBool(raw, "store_history", nested)) config.set_store_history(*v);
     if (auto v = ReadInt(raw, "history_size", nested)) {
-      if (*v < 0 || *v > 1000000) nested.Add("history_size", "Must be greater than or equal to 0.");
+      if (*v < 0 || *v > common::kMaxRequestedHistorySize) nested.Add("history_size", "Must be greater than or equal to 0.");
       else config.set_history_size(static_cast<int32_t>(*v));
     }
     if (auto v = ReadBool(raw, "broadcast_presence_with_user_lists", nested))
@@ -96,6 +98,7 @@ Json ChannelsInfoToJson(const v1::ChannelsInfo& info, bool with_connections) {
 }
 
 std::string FormatUptime(double seconds) {
+  constexpr long long kMicrosPerSecond = 1000000;
   if (!(seconds >= 0)) seconds = 0;
   long long micros = std::llround(seconds * 1e6);
   long long days = micros / 86400000000LL;
@@ -104,8 +107,8 @@ std::string FormatUptime(double seconds) {
   micros %= 3600000000LL;
   long long minutes = micros / 60000000LL;
   micros %= 60000000LL;
-  long long secs = micros / 1000000LL;
-  micros %= 1000000LL;
+  long long secs = micros / kMicrosPerSecond;
+  micros %= kMicrosPerSecond;
   std::string text;
   if (days > 0) text = absl::StrFormat("%d day%s, ", days, days == 1 ? "" : "s");
   text += absl::StrFormat("%d:%02d:%02d", hours, minutes, secs);
