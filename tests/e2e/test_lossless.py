@@ -280,11 +280,13 @@ class BoundedCatchupTest(unittest.TestCase):
         self.assertEqual(client.received, list(range(30 - len(client.received), 30)))
 
 
-def wait_for_traffic(clients, timeout=10.0):
-    """Waits until every client has received a message: the fault a test injects next then lands
-    mid-stream. True when it did within `timeout`."""
+def wait_for_traffic(clients, publisher=None, published=0, timeout=20.0):
+    """Waits until every client has received a message (and `publisher` has published at least
+    `published`): the fault a test injects next then lands mid-stream, under load. True when it
+    did within `timeout`."""
     deadline = time.monotonic() + timeout
-    while not all(client.received for client in clients):
+    while not (all(client.received for client in clients)
+               and (publisher is None or publisher.published >= published)):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
@@ -394,7 +396,8 @@ class BrokerRestartTest(unittest.TestCase):
             readers = [threading.Thread(target=follow, args=(client, 6.0)) for client in clients]
             for reader in readers:
                 reader.start()
-            self.assertTrue(wait_for_traffic(clients))
+            # A second's worth of publications before the restart: it happens under load.
+            self.assertTrue(wait_for_traffic(clients, publisher, published=300))
             self.assertEqual(stack.restart_broker(), 0)
             for reader in readers:
                 reader.join()
