@@ -21,47 +21,47 @@ namespace channelstream {
 namespace {
 
 int Run(int argc, char** argv, char** envp) {
-  Config config = LoadConfigOrExit(argc, argv, envp, "channelstream");
-  BlockShutdownSignals();
-  WarnAboutDefaultSecrets(config);
+  common::Config config = common::LoadConfigOrExit(argc, argv, envp, "channelstream");
+  common::BlockShutdownSignals();
+  common::WarnAboutDefaultSecrets(config);
 
-  BrokerRuntime broker(config);
+  broker::BrokerRuntime broker(config);
   if (absl::Status loaded = broker.LoadDurableState(); !loaded.ok())
-    ExitWithStartupError(std::string(loaded.message()));
+    common::ExitWithStartupError(std::string(loaded.message()));
   const bool expose_broker = config.GetBool("embedded_broker_listen");
-  absl::StatusOr<BrokerGrpcServer> started =
-      StartBrokerGrpcServer(config, broker.service(), expose_broker ? config.GetString("broker_listen") : "");
-  if (!started.ok()) ExitWithStartupError(std::string(started.status().message()));
+  absl::StatusOr<broker::BrokerGrpcServer> started =
+      broker::StartBrokerGrpcServer(config, broker.service(), expose_broker ? config.GetString("broker_listen") : "");
+  if (!started.ok()) common::ExitWithStartupError(std::string(started.status().message()));
   std::unique_ptr<grpc::Server> grpc_server = std::move(started->server);
   broker.Start();
   // In-process calls skip the transport and its token checks: they never leave this process.
-  std::shared_ptr<grpc::Channel> channel = grpc_server->InProcessChannel(BrokerChannelArguments(config));
+  std::shared_ptr<grpc::Channel> channel = grpc_server->InProcessChannel(common::BrokerChannelArguments(config));
 
-  RestAdapter rest_adapter(config, channel);
-  Gateway* gateway_ptr = nullptr;
+  rest::RestAdapter rest_adapter(config, channel);
+  gateway::Gateway* gateway_ptr = nullptr;
   // Ready once the gateway's stream to the in-process broker is open.
-  absl::StatusOr<std::unique_ptr<OpsEndpoints>> ops = OpsEndpoints::Create(config, [&gateway_ptr] {
+  absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> ops = common::OpsEndpoints::Create(config, [&gateway_ptr] {
     if (gateway_ptr == nullptr || !gateway_ptr->stats().broker_connected)
-      return Readiness{false, "gateway stream to the broker not open"};
-    return Readiness{};
+      return common::Readiness{false, "gateway stream to the broker not open"};
+    return common::Readiness{};
   });
-  if (!ops.ok()) ExitWithStartupError(std::string(ops.status().message()));
-  HttpServerOptions options = HttpServerOptionsFromConfig(config);
-  HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+  if (!ops.ok()) common::ExitWithStartupError(std::string(ops.status().message()));
+  common::HttpServerOptions options = common::HttpServerOptionsFromConfig(config);
+  common::HttpServer http_server(options, [&](std::shared_ptr<common::HttpExchange> exchange) {
     if ((*ops)->Handle(exchange)) return;
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));
   });
-  http_server.SetHeaderCheck([&](const HttpRequestHeader& header, const boost::asio::ip::address& remote) {
-    if (Gateway::Serves(header) || OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
+  http_server.SetHeaderCheck([&](const common::HttpRequestHeader& header, const boost::asio::ip::address& remote) {
+    if (gateway::Gateway::Serves(header) || common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
     return rest_adapter.CheckHeaders(header, remote);
   });
   (*ops)->Install(http_server);
-  Gateway gateway(config, channel, http_server);
+  gateway::Gateway gateway(config, channel, http_server);
   gateway_ptr = &gateway;
 
   absl::Status listening = http_server.Listen();
-  if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
+  if (!listening.ok()) common::ExitWithStartupError(std::string(listening.message()));
   gateway.Start();
   http_server.Start();
 
@@ -74,7 +74,7 @@ int Run(int argc, char** argv, char** envp) {
   LOG_INFO("  admin: ", base, "/admin  API explorer: ", base, "/api-explorer");
   if (expose_broker) LOG_INFO("  broker gRPC: ", config.GetString("broker_listen"));
 
-  std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
+  std::string signal = common::WaitForShutdownSignal([&] { common::ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
   gateway.Drain();  // clients first take what is queued for them, within drain_timeout
   gateway.Stop();

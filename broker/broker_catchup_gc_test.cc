@@ -4,7 +4,7 @@
 #include "broker/broker_state_test_util.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 class CatchupTest : public BrokerStateTestBase {
@@ -18,7 +18,7 @@ class CatchupTest : public BrokerStateTestBase {
 };
 
 TEST_F(CatchupTest, UnknownConnIdIsNotFound) {
-  v1::AttachResult result = Attach(gw, 7, NewUuid());
+  v1::AttachResult result = Attach(gw, 7, common::NewUuid());
   EXPECT_FALSE(result.found());
   EXPECT_EQ(result.handle(), 7u);
 }
@@ -167,7 +167,7 @@ TEST_F(CatchupTest, GatewayLossDropsAttachmentsAndAnotherGatewayCatchesUp) {
   ASSERT_TRUE(Publish("room", "x", "1").ok());
   EXPECT_EQ(DeliveredTo(gw, 1).size(), 1u);
   state->RemoveGateway(gw, now);
-  EXPECT_TRUE(state->connections().at(Uuid::FromText(a)).attachments.empty());
+  EXPECT_TRUE(state->connections().at(common::Uuid::FromText(a)).attachments.empty());
   out.clear();
   ASSERT_TRUE(Publish("room", "x", "2").ok());
   EXPECT_TRUE(out.empty()) << "no gateway holds the connection";
@@ -206,8 +206,8 @@ TEST_F(CatchupTest, IdleConnectionsAreCollectedWithPartedPresence) {
   EXPECT_EQ(state->connections().size(), 2u);
   Advance(absl::Seconds(1));
   state->CollectGarbage(now, &out);
-  EXPECT_EQ(state->connections().count(Uuid::FromText(idle)), 0u);
-  EXPECT_EQ(state->connections().count(Uuid::FromText(attached)), 1u) << "attached connections stay";
+  EXPECT_EQ(state->connections().count(common::Uuid::FromText(idle)), 0u);
+  EXPECT_EQ(state->connections().count(common::Uuid::FromText(attached)), 1u) << "attached connections stay";
   std::vector<Json> to_watcher = DeliveredTo(gw, 1);
   ASSERT_EQ(to_watcher.size(), 1u);
   EXPECT_EQ(to_watcher[0]["message"]["action"], "parted");
@@ -219,14 +219,14 @@ TEST_F(CatchupTest, DetachStartsTheIdleClock) {
   Attach(gw, 1, a);
   Advance(options.gc_conns_after * 3);
   state->CollectGarbage(now, &out);
-  ASSERT_EQ(state->connections().count(Uuid::FromText(a)), 1u);
+  ASSERT_EQ(state->connections().count(common::Uuid::FromText(a)), 1u);
   state->Detach(gw, 1, now);
   Advance(options.gc_conns_after - absl::Seconds(1));
   state->CollectGarbage(now, &out);
-  EXPECT_EQ(state->connections().count(Uuid::FromText(a)), 1u);
+  EXPECT_EQ(state->connections().count(common::Uuid::FromText(a)), 1u);
   Advance(absl::Seconds(2));
   state->CollectGarbage(now, &out);
-  EXPECT_EQ(state->connections().count(Uuid::FromText(a)), 0u);
+  EXPECT_EQ(state->connections().count(common::Uuid::FromText(a)), 0u);
 }
 
 TEST_F(CatchupTest, UsersAndChannelsAreForgottenAfterTheirIdleTimes) {
@@ -258,7 +258,7 @@ TEST_F(CatchupTest, ReusedHandleReplacesTheOldAttachment) {
   const std::string b = Connect("bob", {"room"});
   Attach(gw, 1, a);
   Attach(gw, 1, b);
-  EXPECT_TRUE(state->connections().at(Uuid::FromText(a)).attachments.empty());
+  EXPECT_TRUE(state->connections().at(common::Uuid::FromText(a)).attachments.empty());
   out.clear();
   ASSERT_TRUE(Publish("room", "x", "1").ok());
   ASSERT_EQ(out.size(), 1u);
@@ -266,4 +266,4 @@ TEST_F(CatchupTest, ReusedHandleReplacesTheOldAttachment) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -11,7 +11,7 @@
 
 #include "broker/broker_service.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 TEST(BrokerConcurrencyTest, HandlersGatewaysAndGcRunInParallel) {
@@ -133,4 +133,4 @@ TEST(BrokerConcurrencyTest, HandlersGatewaysAndGcRunInParallel) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

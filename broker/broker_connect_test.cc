@@ -4,7 +4,7 @@
 #include "broker/broker_state_test_util.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 using ConnectTest = BrokerStateTestBase;
@@ -60,7 +60,7 @@ TEST_F(ConnectTest, GeneratesConnIdAndSortsChannels) {
   request.mutable_info()->set_include_users(true);
   v1::ConnectResponse response;
   ASSERT_TRUE(ConnectWith(*state, request, now, &response).ok());
-  EXPECT_TRUE(IsUuid(response.conn_id()));
+  EXPECT_TRUE(common::IsUuid(response.conn_id()));
   EXPECT_EQ(response.username(), "alice");
   ASSERT_EQ(response.channels_size(), 2);
   EXPECT_EQ(response.channels(0), "a");
@@ -72,8 +72,8 @@ TEST_F(ConnectTest, GeneratesConnIdAndSortsChannels) {
 
 TEST_F(ConnectTest, ClientGivenConnIdIsNormalizedAndReused) {
   const std::string id = "6D2D1D4E-0000-4000-8000-00000000000A";
-  EXPECT_EQ(Connect("alice", {"a"}, id), NormalizeUuid(id));
-  EXPECT_EQ(Connect("alice", {"b"}, NormalizeUuid(id)), NormalizeUuid(id));
+  EXPECT_EQ(Connect("alice", {"a"}, id), common::NormalizeUuid(id));
+  EXPECT_EQ(Connect("alice", {"b"}, common::NormalizeUuid(id)), common::NormalizeUuid(id));
   ASSERT_EQ(state->connections().size(), 1u);
   EXPECT_EQ(state->connections().begin()->second.channels.size(), 2u);
 }
@@ -197,7 +197,7 @@ TEST_F(ConnectTest, UserStatePayloadIsLimited) {
 TEST_F(ConnectTest, SubscribeErrorsNameTheField) {
   v1::SubscribeRequest request;
   v1::SubscribeResponse response;
-  request.set_conn_id(NewUuid());
+  request.set_conn_id(common::NewUuid());
   request.add_channels("a");
   absl::Status status = state->Subscribe(request, now, &response, &out);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
@@ -244,7 +244,7 @@ TEST_F(ConnectTest, UnsubscribeIgnoresUnknownChannels) {
   EXPECT_EQ(response.channels(0), "a");
   EXPECT_EQ(state->channels().at("b").conn_ids.size(), 0u);
 
-  request.set_conn_id(NewUuid());
+  request.set_conn_id(common::NewUuid());
   EXPECT_EQ(state->Unsubscribe(request, now, &response, &out).code(), absl::StatusCode::kNotFound);
 }
 
@@ -381,14 +381,14 @@ TEST_F(ConnectTest, AdminInfoCountsEverything) {
   ASSERT_EQ(admin.users_size(), 2);
   EXPECT_EQ(admin.users(0).user(), "alice");
   EXPECT_EQ(admin.users(0).connections_size(), 2);
-  EXPECT_TRUE(IsUuid(admin.users(0).uuid()));
+  EXPECT_TRUE(common::IsUuid(admin.users(0).uuid()));
   EXPECT_DOUBLE_EQ(admin.uptime_seconds(), 5.0);
   EXPECT_FALSE(admin.version().empty());
 }
 
 TEST_F(ConnectTest, DisconnectRemovesTheConnection) {
   const std::string id = Connect("alice", {"a"});
-  EXPECT_FALSE(state->Disconnect(NewUuid(), now, &out));
+  EXPECT_FALSE(state->Disconnect(common::NewUuid(), now, &out));
   EXPECT_TRUE(state->Disconnect(id, now, &out));
   EXPECT_TRUE(state->connections().empty());
   EXPECT_TRUE(state->channels().at("a").conn_ids.empty());
@@ -397,4 +397,4 @@ TEST_F(ConnectTest, DisconnectRemovesTheConnection) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

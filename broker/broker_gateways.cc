@@ -8,7 +8,7 @@
 #include "broker/catchup.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 uint64_t BrokerState::AddGateway(const std::string& name) {
   const uint64_t id = next_gateway_++;
@@ -89,7 +89,7 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   for (const v1::Position& position : attach.since()) present(position);
 
   CatchupPlan plan = PlanCatchup(streams, conn.user, static_cast<size_t>(options_.max_catchup_bytes));
-  static Histogram* catchup_sizes = GlobalMetrics().GetHistogram(
+  static common::Histogram* catchup_sizes = common::GlobalMetrics().GetHistogram(
       "channelstream_catchup_frames", "Frames sent as catch-up when a client attaches.",
       {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000});
   catchup_sizes->Observe(static_cast<double>(plan.items.size()));
@@ -133,7 +133,7 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
   if (gw == gateways_.end()) return;
   auto named = gw->second.handles.find(handle);
   if (named == gw->second.handles.end()) return;
-  const Uuid conn_id = named->second;
+  const common::Uuid conn_id = named->second;
   gw->second.handles.erase(named);
   auto it = connections_.find(conn_id);
   if (it == connections_.end()) return;
@@ -163,12 +163,12 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
 }
 
 void BrokerState::CollectGarbage(absl::Time now, Outbox* out) {
-  std::vector<Uuid> idle;
+  std::vector<common::Uuid> idle;
   for (const auto& [id, conn] : connections_) {
     if (conn.attachments.empty() && now - conn.last_active >= options_.gc_conns_after)
       idle.push_back(id);
   }
-  for (const Uuid& id : idle) RemoveConnection(id, now, /*kick=*/false, out);
+  for (const common::Uuid& id : idle) RemoveConnection(id, now, /*kick=*/false, out);
   for (auto it = users_.begin(); it != users_.end();) {
     if (it->second.conn_ids.empty() && now - it->second.last_active >= options_.gc_users_after) {
       it = users_.erase(it);
@@ -187,4 +187,4 @@ void BrokerState::CollectGarbage(absl::Time now, Outbox* out) {
   }
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -10,13 +10,13 @@
 
 #include "broker/broker_service_test_util.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 using Stream = grpc::ClientReaderWriter<v1::GatewayUp, v1::GatewayDown>;
 
-Config HammerConfig() {
-  Config config;
+common::Config HammerConfig() {
+  common::Config config;
   EXPECT_TRUE(config.Set("gc_interval", "0.01", "test").ok());
   EXPECT_TRUE(config.Set("gc_conns_after", "0.05", "test").ok());
   return config;
@@ -154,4 +154,4 @@ TEST(BrokerHammerTest, ManyThreadsKeepTheStateConsistent) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -8,7 +8,7 @@
 #include "broker/info_page.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 constexpr size_t kUnbounded = std::numeric_limits<size_t>::max();
@@ -46,7 +46,7 @@ void BrokerState::FillChannelInfo(const ChannelRecord& channel, bool include_his
   info->set_name(channel.name);
   info->set_long_name(channel.long_name);
   *info->mutable_settings() = channel.settings;
-  info->set_last_active(FormatTimestamp(channel.last_active));
+  info->set_last_active(common::FormatTimestamp(channel.last_active));
   info->set_offset(channel.seq);
   info->set_epoch(channel.epoch);
   info->set_total_connections(static_cast<int32_t>(channel.conn_ids.size()));
@@ -61,7 +61,7 @@ void BrokerState::FillChannelInfo(const ChannelRecord& channel, bool include_his
     }
   }
   if (include_connections) {
-    for (const Uuid& conn_id : channel.conn_ids) {
+    for (const common::Uuid& conn_id : channel.conn_ids) {
       if (!budget.Take(kConnIdTextBytes)) break;
       info->add_connections(conn_id.ToString());
     }
@@ -123,7 +123,7 @@ void BrokerState::FillUserInfo(const UserRecord& user, bool public_state,
 }
 
 bool BrokerState::InSelectedChannel(const UserRecord& user, const ChannelSelection& selection) const {
-  for (const Uuid& conn_id : user.conn_ids) {
+  for (const common::Uuid& conn_id : user.conn_ids) {
     auto conn = connections_.find(conn_id);
     if (conn == connections_.end()) continue;
     for (const auto& [name, seen] : conn->second.channels)
@@ -209,7 +209,7 @@ void BrokerState::FillAdminUser(const UserRecord& user, v1::AdminUser* entry,
   entry->set_uuid(user.uuid.ToString());
   entry->set_state_json(DumpJson(user.state()));
   ListBudget budget(entry->ByteSizeLong(), max_bytes);
-  for (const Uuid& conn_id : user.conn_ids) {
+  for (const common::Uuid& conn_id : user.conn_ids) {
     if (!budget.Take(kConnIdTextBytes)) break;
     entry->add_connections(conn_id.ToString());
   }
@@ -273,4 +273,4 @@ absl::Status BrokerState::AdminInfo(const v1::AdminInfoRequest& request, absl::T
   return absl::OkStatus();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/broker_state_test_util.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 class InfoPagingTest : public BrokerStateTestBase {
@@ -309,9 +309,9 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 class ConnectAnswerBoundsTest : public BrokerStateTestBase {};
@@ -343,4 +343,4 @@ TEST_F(ConnectAnswerBoundsTest, ChannelsInfoOfConnectStaysWithinThePageBudget) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -9,7 +9,7 @@
 #include "common/ids.h"
 #include "common/text.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 // Keys a publication may not smuggle into the client-visible object through extra_json.
@@ -21,20 +21,20 @@ std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::
 
 absl::Status CheckTimestamp(const std::string& text, const std::string& field) {
   absl::Time ignored;
-  if (!text.empty() && !ParseTimestamp(text, &ignored))
+  if (!text.empty() && !common::ParseTimestamp(text, &ignored))
     return FieldError(field, "Not a valid datetime.");
   return absl::OkStatus();
 }
 
 std::string NormalTimestamp(const std::string& text, absl::Time now) {
   absl::Time time = now;
-  if (!text.empty()) ParseTimestamp(text, &time);
-  return FormatTimestamp(time);
+  if (!text.empty()) common::ParseTimestamp(text, &time);
+  return common::FormatTimestamp(time);
 }
 
 // Finds the stored copy of a message in a frame list.
-Frame* FindFrame(FrameLog* frames, const std::string& uuid) {
-  for (Frame& frame : *frames) {
+CatchupRecord* FindRecord(CatchupLog* frames, const std::string& uuid) {
+  for (CatchupRecord& frame : *frames) {
     if (frame.uuid == uuid && frame.payload.value("type", "") == "message") return &frame;
   }
   return nullptr;
@@ -60,7 +60,7 @@ std::string EchoOf(const Json& payload, const std::vector<std::string>& pm_users
 
 }  // namespace
 
-void BrokerState::TrimFrames(FrameLog* frames, uint64_t* trimmed_through, absl::Time now) const {
+void BrokerState::TrimFrames(CatchupLog* frames, uint64_t* trimmed_through, absl::Time now) const {
   while (!frames->empty() && (static_cast<int64_t>(frames->size()) > options_.catchup_frames ||
                               frames->front().time + options_.catchup_max_age < now)) {
     *trimmed_through = std::max(*trimmed_through, frames->front().seq);
@@ -93,14 +93,14 @@ uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
                                     Outbox* out, std::string encoded) {
   const uint64_t seq = ++channel.seq;
   channel.last_active = now;
-  Frame frame;
+  CatchupRecord frame;
   frame.seq = seq;
   frame.time = now;
   frame.uuid = payload.value("uuid", "");
   frame.only_users = only_users;
   frame.exclude_users = exclude_users;
   std::vector<const ConnectionRecord*> recipients;
-  for (const Uuid& conn_id : channel.conn_ids) {
+  for (const common::Uuid& conn_id : channel.conn_ids) {
     const ConnectionRecord& conn = connections_.at(conn_id);
     if (!frame.VisibleTo(conn.user)) continue;
     ++counters_.total_messages;
@@ -129,7 +129,7 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
   for (const std::string& name : targets) {
     auto user = users_.find(name);
     if (user == users_.end()) continue;
-    Frame frame;
+    CatchupRecord frame;
     frame.seq = ++user->second.frame_seq;
     frame.time = now;
     frame.uuid = payload.value("uuid", "");
@@ -138,7 +138,7 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
     TrimFrames(&user->second.frames, &user->second.trimmed_through, now);
     // Each user's private stream has its own offsets: one encoding per recipient user.
     recipients.clear();
-    for (const Uuid& conn_id : user->second.conn_ids) {
+    for (const common::Uuid& conn_id : user->second.conn_ids) {
       ++counters_.total_messages;
       recipients.push_back(&connections_.at(conn_id));
     }
@@ -157,10 +157,10 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
   std::vector<Json> messages, extras;
   for (const v1::Publication& item : request.publications()) {
     if (item.user().empty()) return FieldError("user", "Missing data for required field.");
-    if (Utf8Length(item.user()) > 512) return FieldError("user", "Length must be between 1 and 512.");
-    if (Utf8Length(item.channel()) > 256)
+    if (common::Utf8Length(item.user()) > 512) return FieldError("user", "Length must be between 1 and 512.");
+    if (common::Utf8Length(item.channel()) > 256)
       return FieldError("channel", "Length must be between 1 and 256.");
-    if (!item.uuid().empty() && !IsUuid(item.uuid()))
+    if (!item.uuid().empty() && !common::IsUuid(item.uuid()))
       return FieldError("uuid", "Not a valid UUID.");
     if (absl::Status s = CheckTimestamp(item.timestamp(), "timestamp"); !s.ok()) return s;
     if (static_cast<int64_t>(item.message_json().size()) > options.max_payload_bytes)
@@ -190,9 +190,9 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
     Json& payload = p.payload;
     payload = std::move(extras[i]);
     for (const char* key : kHiddenKeys) payload.erase(key);
-    payload["uuid"] = !item.uuid().empty() ? NormalizeUuid(item.uuid())
+    payload["uuid"] = !item.uuid().empty() ? common::NormalizeUuid(item.uuid())
                       : ids != nullptr        ? ids->NewUuidText()
-                                              : NewUuid();
+                                              : common::NewUuid();
     payload["timestamp"] = NormalTimestamp(item.timestamp(), now);
     payload["user"] = item.user();
     payload["channel"] = item.channel().empty() ? Json() : Json(item.channel());
@@ -226,7 +226,7 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
       // A backend retrying a publication (same uuid) within the window gets the first answer's
       // position back; the message is stored and delivered once.
       if (p.uuid_given) {
-        if (const Frame* earlier = FindFrame(&record.frames, uuid)) {
+        if (const CatchupRecord* earlier = FindRecord(&record.frames, uuid)) {
           published->set_message_json(EchoOf(earlier->payload, earlier->only_users, earlier->exclude_users,
                                              p.no_history));
           published->set_seq(earlier->seq);
@@ -253,7 +253,7 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
         for (const std::string& name : p.pm_users) {
           auto user = users_.find(name);
           if (user == users_.end()) continue;
-          if (const Frame* earlier = FindFrame(&user->second.frames, uuid)) {
+          if (const CatchupRecord* earlier = FindRecord(&user->second.frames, uuid)) {
             published->set_message_json(EchoOf(earlier->payload, p.pm_users, p.exclude_users, p.no_history));
             seen = true;
           }
@@ -283,7 +283,7 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
   std::vector<Json> messages;
   for (const v1::MessageEdit& edit : request.edits()) {
     if (edit.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
-    if (!IsUuid(edit.uuid())) return FieldError("uuid", "Not a valid UUID.");
+    if (!common::IsUuid(edit.uuid())) return FieldError("uuid", "Not a valid UUID.");
     if (absl::Status s = CheckTimestamp(edit.timestamp(), "timestamp"); !s.ok()) return s;
     if (absl::Status s = CheckTimestamp(edit.edited(), "edited"); !s.ok()) return s;
     if (static_cast<int64_t>(edit.message_json().size()) > options_.max_payload_bytes)
@@ -294,7 +294,7 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
   }
   for (int i = 0; i < request.edits_size(); ++i) {
     const v1::MessageEdit& edit = request.edits(i);
-    const std::string uuid = NormalizeUuid(edit.uuid());
+    const std::string uuid = common::NormalizeUuid(edit.uuid());
     const std::string edited = NormalTimestamp(edit.edited(), now);
     std::vector<std::string> pm_users = ToVector(edit.pm_users());
     std::vector<std::string> exclude_users;
@@ -317,7 +317,7 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
           ApplyEdit(edit, messages[i], edited, now, &stored);
           remember(stored);
         }
-        if (Frame* frame = FindFrame(&channel->second.frames, uuid)) {
+        if (CatchupRecord* frame = FindRecord(&channel->second.frames, uuid)) {
           ApplyEdit(edit, messages[i], edited, now, &frame->payload);
           remember(frame->payload);
           if (pm_users.empty()) pm_users = frame->only_users;
@@ -328,7 +328,7 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
       for (const std::string& name : pm_users) {
         auto user = users_.find(name);
         if (user == users_.end()) continue;
-        if (Frame* frame = FindFrame(&user->second.frames, uuid)) {
+        if (CatchupRecord* frame = FindRecord(&user->second.frames, uuid)) {
           ApplyEdit(edit, messages[i], edited, now, &frame->payload);
           remember(frame->payload);
         }
@@ -354,16 +354,16 @@ absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& reques
                                          v1::DeleteMessagesResponse* response, Outbox* out) {
   for (const v1::MessageDelete& del : request.deletes()) {
     if (del.uuid().empty()) return FieldError("uuid", "Missing data for required field.");
-    if (!IsUuid(del.uuid())) return FieldError("uuid", "Not a valid UUID.");
+    if (!common::IsUuid(del.uuid())) return FieldError("uuid", "Not a valid UUID.");
   }
   for (const v1::MessageDelete& del : request.deletes()) {
-    const std::string uuid = NormalizeUuid(del.uuid());
+    const std::string uuid = common::NormalizeUuid(del.uuid());
     std::vector<std::string> pm_users = ToVector(del.pm_users());
     std::vector<std::string> exclude_users;
     auto is_target = [&](const Json& stored) {
       return stored.value("uuid", "") == uuid && stored.value("type", "") == "message";
     };
-    auto remove_frames = [&](FrameLog* frames) {
+    auto remove_frames = [&](CatchupLog* frames) {
       for (auto it = frames->begin(); it != frames->end();) {
         if (is_target(it->payload)) {
           if (pm_users.empty()) pm_users = it->only_users;
@@ -377,7 +377,7 @@ absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& reques
     Json event = {{"uuid", uuid},
                   {"channel", del.channel().empty() ? Json() : Json(del.channel())},
                   {"type", "message:delete"},
-                  {"timestamp", FormatTimestamp(now)},
+                  {"timestamp", common::FormatTimestamp(now)},
                   {"catchup", false}};
     if (!del.channel().empty()) {
       auto channel = channels_.find(del.channel());
@@ -399,4 +399,4 @@ absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& reques
   return absl::OkStatus();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -6,7 +6,7 @@
 #include "broker/broker_state_test_util.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 // Handles come in connection order (random ids); compare them as sets.
@@ -56,8 +56,8 @@ TEST_F(MessagesTest, ChannelMessageReachesEverySubscriberOnceWithPackedHandles) 
   EXPECT_EQ(message["message"], Json::parse(R"({"text":"hi"})"));
   EXPECT_EQ(message["catchup"], false);
   EXPECT_TRUE(message["edited"].is_null());
-  EXPECT_TRUE(IsUuid(message["uuid"]));
-  EXPECT_EQ(message["timestamp"], FormatTimestamp(now));
+  EXPECT_TRUE(common::IsUuid(message["uuid"]));
+  EXPECT_EQ(message["timestamp"], common::FormatTimestamp(now));
   EXPECT_FALSE(message.contains("pm_users"));
   EXPECT_FALSE(message.contains("exclude_users"));
   EXPECT_FALSE(message.contains("no_history"));
@@ -307,7 +307,7 @@ TEST_F(MessagesTest, UserStateChangeGoesToNotifyStateChannelsWithPublicKeysOnly)
   EXPECT_EQ(change["user"], "alice");
   EXPECT_EQ(change["message"]["state"], Json::parse(R"({"mood":"happy"})"));
   EXPECT_EQ(change["message"]["changed"], Json::parse(R"([{"key":"mood","value":"happy"}])"));
-  EXPECT_TRUE(IsUuid(change["uuid"]));
+  EXPECT_TRUE(common::IsUuid(change["uuid"]));
 
   out.clear();
   v1::UserStateRequest hidden;
@@ -340,13 +340,13 @@ TEST_F(MessagesTest, EditUpdatesHistoryAndFramesAndEmitsEdit) {
   EXPECT_EQ(event["type"], "message:edit");
   EXPECT_EQ(event["message"]["text"], "new");
   EXPECT_EQ(event["user"], "alice");
-  EXPECT_EQ(event["edited"], FormatTimestamp(now));
+  EXPECT_EQ(event["edited"], common::FormatTimestamp(now));
   std::vector<Json> delivered = DeliveredTo(gw, 1);
   ASSERT_EQ(delivered.size(), 1u);
   EXPECT_EQ(delivered[0]["type"], "message:edit");
 
   EXPECT_EQ(state->channels().at("a").history[0]["message"]["text"], "new");
-  EXPECT_EQ(state->channels().at("a").history[0]["edited"], FormatTimestamp(now));
+  EXPECT_EQ(state->channels().at("a").history[0]["edited"], common::FormatTimestamp(now));
   // bob was never attached: his catch-up holds the edited original and the edit.
   std::vector<Json> catchup = Parse(Attach(gw, 2, b));
   ASSERT_EQ(catchup.size(), 2u);
@@ -425,4 +425,4 @@ TEST_F(MessagesTest, CountersCountPublicationsAndRecipients) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-namespace channelstream {
+namespace channelstream::broker {
 
-BrokerOptions::BrokerOptions() : BrokerOptions(Config()) {}
+BrokerOptions::BrokerOptions() : BrokerOptions(common::Config()) {}
 
-BrokerOptions BrokerOptions::FromConfig(const Config& config) { return BrokerOptions(config); }
+BrokerOptions BrokerOptions::FromConfig(const common::Config& config) { return BrokerOptions(config); }
 
-BrokerOptions::BrokerOptions(const Config& config)
+BrokerOptions::BrokerOptions(const common::Config& config)
     : gc_conns_after(absl::Seconds(config.GetDouble("gc_conns_after"))),
       gc_users_after(absl::Seconds(config.GetDouble("gc_users_after"))),
       gc_channels_after(absl::Seconds(config.GetDouble("gc_channels_after"))),
@@ -29,4 +29,4 @@ BrokerOptions::BrokerOptions(const Config& config)
       info_page_max_bytes(
           std::min(config.GetInt("info_page_max_bytes"), config.GetInt("grpc_max_message_bytes") / 2)) {}
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -6,14 +6,14 @@
 #include "absl/time/time.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 // No member has an initializer of its own: a default-constructed BrokerOptions is the config key
 // table's defaults (common/config_keys.cc) read through FromConfig, so the defaults are written
 // once and cannot drift from what --help and make_config show.
 struct BrokerOptions {
   BrokerOptions();
-  static BrokerOptions FromConfig(const Config& config);
+  static BrokerOptions FromConfig(const common::Config& config);
 
   absl::Duration gc_conns_after;
   absl::Duration gc_users_after;
@@ -35,7 +35,7 @@ struct BrokerOptions {
   int64_t info_page_max_bytes;  // already capped at half of grpc_max_message_bytes
 
  private:
-  explicit BrokerOptions(const Config& config);
+  explicit BrokerOptions(const common::Config& config);
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

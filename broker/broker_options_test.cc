@@ -6,11 +6,11 @@
 
 #include "gtest/gtest.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
-double TableDouble(const std::string& key) { return Config().GetDouble(key); }
-long long TableInt(const std::string& key) { return Config().GetInt(key); }
+double TableDouble(const std::string& key) { return common::Config().GetDouble(key); }
+long long TableInt(const std::string& key) { return common::Config().GetInt(key); }
 
 TEST(BrokerOptionsTest, DefaultsAreTheConfigKeyTable) {
   const BrokerOptions options;
@@ -35,7 +35,7 @@ TEST(BrokerOptionsTest, DefaultsAreTheConfigKeyTable) {
 }
 
 TEST(BrokerOptionsTest, EachFieldReadsItsOwnKey) {
-  Config config;
+  common::Config config;
   const std::string source = "test";
   ASSERT_TRUE(config.Set("gc_conns_after", "31", source).ok());
   ASSERT_TRUE(config.Set("gc_users_after", "32", source).ok());
@@ -71,7 +71,7 @@ TEST(BrokerOptionsTest, EachFieldReadsItsOwnKey) {
 }
 
 TEST(BrokerOptionsTest, MessageBudgetsStayBelowTheTransportLimit) {
-  Config config;
+  common::Config config;
   ASSERT_TRUE(config.Set("grpc_max_message_bytes", "1000000", "test").ok());
   const BrokerOptions options = BrokerOptions::FromConfig(config);
   EXPECT_EQ(options.catchup_chunk_bytes, 250000);
@@ -79,4 +79,4 @@ TEST(BrokerOptionsTest, MessageBudgetsStayBelowTheTransportLimit) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -8,7 +8,7 @@
 #include "broker/id_source.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 class PositionsTest : public BrokerStateTestBase {
@@ -234,7 +234,7 @@ TEST_F(PositionsTest, RetriedUuidIsStoredAndDeliveredOnce) {
   Configure("room", config);
   Attach(gw, 1, Connect("alice", {"room"}));
   out.clear();
-  const std::string uuid = NewUuid();
+  const std::string uuid = common::NewUuid();
   v1::PublishRequest request;
   v1::Publication* p = request.add_publications();
   p->set_channel("room");
@@ -252,7 +252,7 @@ TEST_F(PositionsTest, RetriedUuidIsStoredAndDeliveredOnce) {
   // Private retries likewise.
   p->set_channel("");
   p->add_pm_users("alice");
-  p->set_uuid(NewUuid());
+  p->set_uuid(common::NewUuid());
   out.clear();
   ASSERT_TRUE(state->Publish(request, now, &first, &out).ok());
   ASSERT_TRUE(state->Publish(request, now, &second, &out).ok());
@@ -271,4 +271,4 @@ TEST_F(PositionsTest, ConnectRejectsMalformedPositions) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -4,9 +4,9 @@
 
 #include "broker/broker_service.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
-BrokerRuntime::BrokerRuntime(const Config& config)
+BrokerRuntime::BrokerRuntime(const common::Config& config)
     : service_(std::make_unique<BrokerService>(
           BrokerOptions::FromConfig(config),
           static_cast<size_t>(std::max<long long>(1, config.GetInt("max_gateway_queue_items"))))),
@@ -16,7 +16,7 @@ BrokerRuntime::BrokerRuntime(const Config& config)
   durable_options_.snapshot_interval = absl::Seconds(std::max(1.0, config.GetDouble("snapshot_interval")));
   durable_options_.journal_max_bytes =
       static_cast<uint64_t>(std::max<long long>(4096, config.GetInt("journal_max_bytes")));
-  MetricsRegistry& registry = GlobalMetrics();
+  common::MetricsRegistry& registry = common::GlobalMetrics();
   // Sizes read under the state lock at scrape time (a map size each: cheap).
   auto size_of = [this](size_t (*read)(const BrokerState&)) {
     return [this, read] {
@@ -26,16 +26,16 @@ BrokerRuntime::BrokerRuntime(const Config& config)
     };
   };
   metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_users", "Users the broker knows (connected or within gc_users_after).", MetricType::kGauge, {},
+      "channelstream_users", "Users the broker knows (connected or within gc_users_after).", common::MetricType::kGauge, {},
       size_of([](const BrokerState& state) { return state.users().size(); })));
   metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_channels", "Channels the broker holds.", MetricType::kGauge, {},
+      "channelstream_channels", "Channels the broker holds.", common::MetricType::kGauge, {},
       size_of([](const BrokerState& state) { return state.channels().size(); })));
   metric_callbacks_.emplace_back(&registry, registry.AddCallback(
       "channelstream_broker_connections", "Connections (conn_ids) the broker holds, attached or not.",
-      MetricType::kGauge, {}, size_of([](const BrokerState& state) { return state.connections().size(); })));
+      common::MetricType::kGauge, {}, size_of([](const BrokerState& state) { return state.connections().size(); })));
   metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_gateway_streams", "Gateway streams open to the broker.", MetricType::kGauge, {},
+      "channelstream_gateway_streams", "Gateway streams open to the broker.", common::MetricType::kGauge, {},
       size_of([](const BrokerState& state) { return state.gateway_count(); })));
 }
 
@@ -103,4 +103,4 @@ void BrokerRuntime::Stop() {
   service_->Shutdown();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

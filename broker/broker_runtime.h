@@ -15,13 +15,13 @@
 #include "common/config.h"
 #include "common/metrics.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 class BrokerService;
 
 class BrokerRuntime {
  public:
-  explicit BrokerRuntime(const Config& config);
+  explicit BrokerRuntime(const common::Config& config);
   ~BrokerRuntime();
   BrokerRuntime(const BrokerRuntime&) = delete;
   BrokerRuntime& operator=(const BrokerRuntime&) = delete;
@@ -53,7 +53,7 @@ class BrokerRuntime {
   std::thread gc_thread_;
   DurableStoreOptions durable_options_;
   std::thread snapshot_thread_;
-  std::vector<CallbackHandle> metric_callbacks_;  // read service_: removed first (declared last)
+  std::vector<common::CallbackHandle> metric_callbacks_;  // read service_: removed first (declared last)
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -5,7 +5,7 @@
 #include "broker/command_replay.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 grpc::Status ToGrpc(const absl::Status& status) {
@@ -374,4 +374,4 @@ grpc::Status BrokerService::GatewayStream(
   return grpc::Status::OK;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

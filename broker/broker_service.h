@@ -19,7 +19,7 @@
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 class BrokerService final : public v1::Broker::Service {
  public:
@@ -96,7 +96,7 @@ class BrokerService final : public v1::Broker::Service {
   const BrokerOptions options_;
   const size_t gateway_queue_capacity_;
   const Clock clock_;
-  Counter* publications_ = GlobalMetrics().GetCounter(
+  common::Counter* publications_ = common::GlobalMetrics().GetCounter(
       "channelstream_publications_total", "Messages published through the broker (REST /message or gRPC Publish).");
   std::mutex mu_;
   BrokerState state_;
@@ -106,4 +106,4 @@ class BrokerService final : public v1::Broker::Service {
   std::mutex snapshot_mu_;                // one snapshot at a time; taken before mu_
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

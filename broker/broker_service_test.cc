@@ -9,7 +9,7 @@
 #include "broker/gateway_session.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 using Json = nlohmann::json;
@@ -63,7 +63,7 @@ class ServiceTest : public ::testing::Test {
     return down.attach_result();
   }
 
-  Config config;
+  common::Config config;
   InProcessBroker broker;
 };
 
@@ -79,7 +79,7 @@ TEST_F(ServiceTest, ConnectRoundTripAndErrors) {
   request.set_username("alice");
   request.add_channels("room");
   ASSERT_TRUE(broker.stub().Connect(&ok_context, request, &response).ok());
-  EXPECT_TRUE(IsUuid(response.conn_id()));
+  EXPECT_TRUE(common::IsUuid(response.conn_id()));
   EXPECT_EQ(response.channels_size(), 1);
 }
 
@@ -95,7 +95,7 @@ TEST_F(ServiceTest, SubscribeAndUnsubscribeRoundTrip) {
   EXPECT_EQ(response.subscribed_to_size(), 1);
 
   grpc::ClientContext unknown;
-  request.set_conn_id(NewUuid());
+  request.set_conn_id(common::NewUuid());
   grpc::Status status = broker.stub().Subscribe(&unknown, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(status.error_message(), "conn_id: Unknown connection");
@@ -129,7 +129,7 @@ TEST_F(ServiceTest, SetUserStateRoundTrip) {
 TEST_F(ServiceTest, PublishEditDeleteRoundTrip) {
   Connect("alice", {"a"});
   Json published = Json::parse(Publish("a", R"({"text":"x"})"));
-  ASSERT_TRUE(IsUuid(published["uuid"]));
+  ASSERT_TRUE(common::IsUuid(published["uuid"]));
 
   grpc::ClientContext edit_context;
   v1::EditMessagesRequest edit;
@@ -198,7 +198,7 @@ TEST_F(ServiceTest, GatewayStreamAttachDeliverDetachCatchup) {
   grpc::ClientContext context;
   std::unique_ptr<Stream> stream = OpenStream(&context);
 
-  v1::AttachResult unknown = AttachOn(*stream, 9, NewUuid());
+  v1::AttachResult unknown = AttachOn(*stream, 9, common::NewUuid());
   EXPECT_FALSE(unknown.found());
   EXPECT_EQ(unknown.handle(), 9u);
 
@@ -225,7 +225,7 @@ TEST_F(ServiceTest, GatewayStreamAttachDeliverDetachCatchup) {
   mark->set_seq(delivery.seq());
   ASSERT_TRUE(stream->Write(detach));
   ASSERT_TRUE(broker.WaitForState([&](const BrokerState& state) {
-    return state.connections().at(Uuid::FromText(id)).attachments.empty();
+    return state.connections().at(common::Uuid::FromText(id)).attachments.empty();
   }));
   Publish("room", R"({"n":2})");
   v1::AttachResult again = AttachOn(*stream, 2, id);
@@ -259,7 +259,7 @@ TEST_F(ServiceTest, StreamEndDropsItsAttachmentsOnly) {
   one->WritesDone();
   EXPECT_TRUE(one->Finish().ok());
   ASSERT_TRUE(broker.WaitForState([&](const BrokerState& state) {
-    return state.connections().at(Uuid::FromText(a)).attachments.empty();
+    return state.connections().at(common::Uuid::FromText(a)).attachments.empty();
   }));
   Publish("room", "1");
   v1::GatewayDown down;
@@ -268,7 +268,7 @@ TEST_F(ServiceTest, StreamEndDropsItsAttachmentsOnly) {
   ASSERT_EQ(down.batch().deliveries_size(), 1);
   EXPECT_EQ(down.batch().deliveries(0).handles(0), 1u);
   broker.service().WithState([&](const BrokerState& state) {
-    EXPECT_EQ(state.connections().count(Uuid::FromText(a)), 1u) << "the connection stays known";
+    EXPECT_EQ(state.connections().count(common::Uuid::FromText(a)), 1u) << "the connection stays known";
   });
   two->WritesDone();
   EXPECT_TRUE(two->Finish().ok());
@@ -388,4 +388,4 @@ TEST(GatewaySessionTest, PopAllMergesConsecutiveDeliveriesIntoBatches) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

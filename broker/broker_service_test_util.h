@@ -15,11 +15,11 @@
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 class InProcessBroker {
  public:
-  explicit InProcessBroker(const Config& config) : runtime_(config) {
+  explicit InProcessBroker(const common::Config& config) : runtime_(config) {
     grpc::ServerBuilder builder;
     builder.RegisterService(runtime_.service());
     server_ = builder.BuildAndStart();
@@ -57,4 +57,4 @@ class InProcessBroker {
   std::unique_ptr<v1::Broker::Stub> stub_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

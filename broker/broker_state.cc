@@ -10,7 +10,7 @@
 #include "common/ids.h"
 #include "common/text.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 constexpr size_t kMaxUsernameLength = 512;
@@ -47,7 +47,7 @@ BrokerState::BrokerState(BrokerOptions options, absl::Time start)
 absl::Status BrokerState::ValidateChannelNames(
     const google::protobuf::RepeatedPtrField<std::string>& names, const std::string& field) const {
   for (const std::string& name : names) {
-    if (name.empty() || Utf8Length(name) > kMaxChannelNameLength)
+    if (name.empty() || common::Utf8Length(name) > kMaxChannelNameLength)
       return FieldError(field, absl::StrCat("Length must be between 1 and ", kMaxChannelNameLength,
                                             "."));
   }
@@ -74,7 +74,7 @@ absl::Status BrokerState::ValidatePositions(
     return LimitError("max_channels_per_connection",
                       absl::StrCat(field, ": more positions than a connection has streams"));
   for (const v1::Position& position : positions) {
-    if (Utf8Length(position.channel()) > kMaxChannelNameLength)
+    if (common::Utf8Length(position.channel()) > kMaxChannelNameLength)
       return FieldError(field, absl::StrCat("channel: Length must be between 0 and ", kMaxChannelNameLength, "."));
     if (position.epoch().size() > kMaxEpochLength)
       return FieldError(field, absl::StrCat("epoch: Length must be between 0 and ", kMaxEpochLength, "."));
@@ -149,7 +149,7 @@ void BrokerState::EmitPresence(ChannelRecord& channel, const std::string& user,
                   {"user", user},
                   {"channel", channel.name},
                   {"message", {{"action", action}}},
-                  {"timestamp", FormatTimestamp(now)},
+                  {"timestamp", common::FormatTimestamp(now)},
                   {"catchup", false}};
   if (channel.settings.broadcast_presence_with_user_lists()) {
     Json users = Json::array();
@@ -168,11 +168,11 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   // Validate everything before changing anything.
   if (request.username().empty())
     return FieldError("username", "Missing data for required field.");
-  if (Utf8Length(request.username()) > kMaxUsernameLength)
+  if (common::Utf8Length(request.username()) > kMaxUsernameLength)
     return FieldError("username", "Length must be between 1 and 512.");
-  Uuid conn_id;
+  common::Uuid conn_id;
   const bool conn_id_given = !request.conn_id().empty();
-  if (conn_id_given && !Uuid::Parse(request.conn_id(), &conn_id))
+  if (conn_id_given && !common::Uuid::Parse(request.conn_id(), &conn_id))
     return FieldError("conn_id", "Not a valid UUID.");
   if (absl::Status s = ValidateChannelNames(request.channels(), "channels"); !s.ok()) return s;
   if (absl::Status s = ValidatePositions(request.since(), "since"); !s.ok()) return s;
@@ -363,7 +363,7 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   }
   if (public_changed.empty()) return absl::OkStatus();
   std::set<std::string> user_channels;
-  for (const Uuid& conn_id : user.conn_ids) {
+  for (const common::Uuid& conn_id : user.conn_ids) {
     for (const auto& [name, seen] : connections_.at(conn_id).channels) user_channels.insert(name);
   }
   for (const std::string& name : user_channels) {
@@ -374,7 +374,7 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
                     {"user", user.name},
                     {"channel", name},
                     {"message", {{"state", user.PublicState()}, {"changed", public_changed}}},
-                    {"timestamp", FormatTimestamp(now)},
+                    {"timestamp", common::FormatTimestamp(now)},
                     {"catchup", false}};
     EmitToChannel(channel, payload, {}, {}, now, out);
   }
@@ -384,7 +384,7 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
 absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& request,
                                            absl::Time now, v1::ChannelConfigResponse* response) {
   for (const auto& [name, config] : request.channel_configs()) {
-    if (name.empty() || Utf8Length(name) > kMaxChannelNameLength)
+    if (name.empty() || common::Utf8Length(name) > kMaxChannelNameLength)
       return FieldError("channel_configs",
                         absl::StrCat("Length must be between 1 and ", kMaxChannelNameLength, "."));
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
@@ -402,9 +402,9 @@ absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& reque
   return absl::OkStatus();
 }
 
-std::map<Uuid, ConnectionRecord>::iterator BrokerState::FindConnection(const std::string& conn_id) {
-  Uuid id;
-  if (!Uuid::Parse(conn_id, &id)) return connections_.end();
+std::map<common::Uuid, ConnectionRecord>::iterator BrokerState::FindConnection(const std::string& conn_id) {
+  common::Uuid id;
+  if (!common::Uuid::Parse(conn_id, &id)) return connections_.end();
   return connections_.find(id);
 }
 
@@ -415,7 +415,7 @@ bool BrokerState::Disconnect(const std::string& conn_id, absl::Time now, Outbox*
   return true;
 }
 
-void BrokerState::RemoveConnection(const Uuid& conn_id, absl::Time now, bool kick,
+void BrokerState::RemoveConnection(const common::Uuid& conn_id, absl::Time now, bool kick,
                                    Outbox* out) {
   auto it = connections_.find(conn_id);
   if (it == connections_.end()) return;
@@ -441,4 +441,4 @@ void BrokerState::RemoveConnection(const Uuid& conn_id, absl::Time now, bool kic
   connections_.erase(it);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

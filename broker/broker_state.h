@@ -18,11 +18,11 @@
 #include "broker/records.h"
 #include "channelstream.pb.h"
 
-namespace channelstream {
-
-namespace durable {
+namespace channelstream::durable {
 class State;
-}  // namespace durable
+}  // namespace channelstream::durable
+
+namespace channelstream::broker {
 
 // A publication validated and encoded without touching the state, so the gRPC service can do
 // this work outside its lock (PreparePublish) and only route under it (ApplyPublish).
@@ -99,7 +99,7 @@ class BrokerState {
 
   // Introspection (tests, admin).
   const std::map<std::string, UserRecord>& users() const { return users_; }
-  const std::map<Uuid, ConnectionRecord>& connections() const { return connections_; }
+  const std::map<common::Uuid, ConnectionRecord>& connections() const { return connections_; }
   const std::map<std::string, ChannelRecord>& channels() const { return channels_; }
   const BrokerCounters& counters() const { return counters_; }
   const BrokerOptions& options() const { return options_; }
@@ -128,9 +128,9 @@ class BrokerState {
                            const v1::ChannelConfig* config, absl::Time now, Outbox* out);
   bool UnsubscribeConnection(ConnectionRecord& conn, const std::string& channel_name,
                              absl::Time now, Outbox* out);
-  void RemoveConnection(const Uuid& conn_id, absl::Time now, bool kick, Outbox* out);
+  void RemoveConnection(const common::Uuid& conn_id, absl::Time now, bool kick, Outbox* out);
   // The connection named by `conn_id` as text (any case); end() when unknown or not a UUID.
-  std::map<Uuid, ConnectionRecord>::iterator FindConnection(const std::string& conn_id);
+  std::map<common::Uuid, ConnectionRecord>::iterator FindConnection(const std::string& conn_id);
   void EmitPresence(ChannelRecord& channel, const std::string& user, const char* action,
                     absl::Time now, Outbox* out);
 
@@ -151,7 +151,7 @@ class BrokerState {
              uint64_t seq, Outbox* out);
   // Drops frames past catchup_frames or catchup_max_age; `trimmed_through` records how far the
   // window moved (a deleted message leaves a hole, not a moved window).
-  void TrimFrames(FrameLog* frames, uint64_t* trimmed_through, absl::Time now) const;
+  void TrimFrames(CatchupLog* frames, uint64_t* trimmed_through, absl::Time now) const;
 
   // The channels Info selects: every channel or the named ones, less the excluded ones.
   struct ChannelSelection {
@@ -174,7 +174,7 @@ class BrokerState {
   BrokerOptions options_;
   absl::Time start_;
   std::map<std::string, UserRecord> users_;
-  std::map<Uuid, ConnectionRecord> connections_;
+  std::map<common::Uuid, ConnectionRecord> connections_;
   std::map<std::string, ChannelRecord> channels_;
   std::map<uint64_t, GatewayRecord> gateways_;
   uint64_t next_gateway_ = 1;
@@ -182,4 +182,4 @@ class BrokerState {
   IdSource ids_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

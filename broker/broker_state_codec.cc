@@ -5,7 +5,7 @@
 #include "broker/broker_state.h"
 #include "durable_state.pb.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 int64_t ToNanos(absl::Time time) { return absl::ToUnixNanos(time); }
@@ -21,9 +21,9 @@ absl::StatusOr<Json> ParseStored(const std::string& text, const std::string& wha
   return value;
 }
 
-void SaveFrames(const FrameLog& frames, google::protobuf::RepeatedPtrField<durable::Frame>* out) {
+void SaveFrames(const CatchupLog& frames, google::protobuf::RepeatedPtrField<durable::Frame>* out) {
   out->Reserve(static_cast<int>(frames.size()));
-  for (const Frame& frame : frames) {
+  for (const CatchupRecord& frame : frames) {
     durable::Frame* saved = out->Add();
     saved->set_seq(frame.seq);
     saved->set_time_unix_nanos(ToNanos(frame.time));
@@ -35,10 +35,10 @@ void SaveFrames(const FrameLog& frames, google::protobuf::RepeatedPtrField<durab
 }
 
 absl::Status LoadFrames(const google::protobuf::RepeatedPtrField<durable::Frame>& saved,
-                        const std::string& owner, FrameLog* frames) {
+                        const std::string& owner, CatchupLog* frames) {
   frames->clear();
   for (const durable::Frame& item : saved) {
-    Frame frame;
+    CatchupRecord frame;
     frame.seq = item.seq();
     frame.time = FromNanos(item.time_unix_nanos());
     frame.uuid = item.uuid();
@@ -108,7 +108,7 @@ void BrokerState::SaveTo(durable::State* out) const {
     saved->set_id(id);
     saved->set_name(gateway.name);
     // The handle map is unordered: sort so equal states give equal snapshots.
-    std::map<uint64_t, Uuid> handles(gateway.handles.begin(), gateway.handles.end());
+    std::map<uint64_t, common::Uuid> handles(gateway.handles.begin(), gateway.handles.end());
     for (const auto& [handle, conn_id] : handles) {
       durable::GatewayHandle* h = saved->add_handles();
       h->set_handle(handle);
@@ -129,7 +129,7 @@ absl::Status BrokerState::LoadFrom(const durable::State& in) {
   for (const durable::User& saved : in.users()) {
     UserRecord& user = users_[saved.name()];
     user.name = saved.name();
-    if (!Uuid::FromBytes(saved.uuid(), &user.uuid))
+    if (!common::Uuid::FromBytes(saved.uuid(), &user.uuid))
       return Inconsistent(absl::StrCat("user '", saved.name(), "' has no valid uuid"));
     user.public_keys.assign(saved.public_keys().begin(), saved.public_keys().end());
     user.last_active = FromNanos(saved.last_active_unix_nanos());
@@ -164,8 +164,8 @@ absl::Status BrokerState::LoadFrom(const durable::State& in) {
     channel.trimmed_through = saved.trimmed_through();
   }
   for (const durable::Connection& saved : in.connections()) {
-    Uuid id;
-    if (!Uuid::FromBytes(saved.id(), &id)) return Inconsistent("a connection has no valid id");
+    common::Uuid id;
+    if (!common::Uuid::FromBytes(saved.id(), &id)) return Inconsistent("a connection has no valid id");
     auto user = users_.find(saved.user());
     if (user == users_.end())
       return Inconsistent(absl::StrCat("connection ", id.ToString(), " names unknown user '",
@@ -195,8 +195,8 @@ absl::Status BrokerState::LoadFrom(const durable::State& in) {
     GatewayRecord& gateway = gateways_[saved.id()];
     gateway.name = saved.name();
     for (const durable::GatewayHandle& h : saved.handles()) {
-      Uuid conn_id;
-      if (!Uuid::FromBytes(h.conn_id(), &conn_id) || connections_.count(conn_id) == 0)
+      common::Uuid conn_id;
+      if (!common::Uuid::FromBytes(h.conn_id(), &conn_id) || connections_.count(conn_id) == 0)
         return Inconsistent(absl::StrCat("gateway ", saved.id(), " names an unknown connection"));
       gateway.handles[h.handle()] = conn_id;
     }
@@ -207,4 +207,4 @@ absl::Status BrokerState::LoadFrom(const durable::State& in) {
   return absl::OkStatus();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -10,7 +10,7 @@
 
 #include "broker/broker_state.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 class BrokerStateTestBase : public ::testing::Test {
  protected:
@@ -99,4 +99,4 @@ class BrokerStateTestBase : public ::testing::Test {
   Outbox out;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 void AppendPosition(std::string* encoded_object, std::string_view epoch, uint64_t offset) {
   // Every object we encode ends in '}'; "{}" gets no leading comma.
@@ -80,7 +80,7 @@ CatchupPlan PlanCatchup(const std::vector<CatchupStream>& streams, const std::st
       failure.offset = first_kept - 1;
     }
     if (stream.frames == nullptr) continue;
-    for (const Frame& frame : *stream.frames) {
+    for (const CatchupRecord& frame : *stream.frames) {
       if (frame.seq <= position) continue;
       if (!stream.channel.empty() && !frame.VisibleTo(user)) continue;
       candidates.push_back({frame.time, i, frame.seq, &frame.payload});
@@ -125,4 +125,4 @@ CatchupPlan PlanCatchup(const std::vector<CatchupStream>& streams, const std::st
   return plan;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -13,7 +13,7 @@
 
 #include "broker/records.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 // `encoded_object` (a serialized JSON object) with the position keys "epoch" and "offset" added
 // at its end, without parsing it again.
@@ -24,7 +24,7 @@ void AppendPosition(std::string* encoded_object, std::string_view epoch, uint64_
 // One stream of a connection, as the planner reads it.
 struct CatchupStream {
   std::string channel;                 // empty: the user's private messages
-  const FrameLog* frames = nullptr;    // may be null (nothing kept)
+  const CatchupLog* frames = nullptr;    // may be null (nothing kept)
   std::string epoch;                   // the stream's current epoch
   uint64_t offset = 0;                 // its last event
   uint64_t trimmed_through = 0;        // events up to here are no longer recoverable
@@ -53,4 +53,4 @@ struct CatchupPlan {
 CatchupPlan PlanCatchup(const std::vector<CatchupStream>& streams, const std::string& user,
                         size_t max_bytes);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -4,15 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
-std::vector<Uuid> RecordedIds(const google::protobuf::RepeatedPtrField<std::string>& saved) {
-  std::vector<Uuid> ids;
+std::vector<common::Uuid> RecordedIds(const google::protobuf::RepeatedPtrField<std::string>& saved) {
+  std::vector<common::Uuid> ids;
   ids.reserve(saved.size());
   for (const std::string& bytes : saved) {
-    Uuid id;
-    Uuid::FromBytes(bytes, &id);  // a malformed id replays as nil: the CRC already vouched for it
+    common::Uuid id;
+    common::Uuid::FromBytes(bytes, &id);  // a malformed id replays as nil: the CRC already vouched for it
     ids.push_back(id);
   }
   return ids;
@@ -108,10 +108,10 @@ absl::Status ReplayCommand(const durable::JournalRecord& record, BrokerState* st
   return status;
 }
 
-void AddRecordedIds(const std::vector<Uuid>& ids,
+void AddRecordedIds(const std::vector<common::Uuid>& ids,
                     google::protobuf::RepeatedPtrField<std::string>* out) {
   out->Reserve(static_cast<int>(ids.size()));
-  for (const Uuid& id : ids) *out->Add() = id.ToBytes();
+  for (const common::Uuid& id : ids) *out->Add() = id.ToBytes();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

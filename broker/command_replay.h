@@ -8,13 +8,13 @@
 #include "broker/broker_state.h"
 #include "durable_state.pb.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 // Not OK when the call fails now although it succeeded live (e.g. a limit lowered in the config
 // since) or drew a different number of ids; the state then holds whatever the call did.
 absl::Status ReplayCommand(const durable::JournalRecord& record, BrokerState* state);
 
 // Record helpers for the live side: the ids a call drew, as the record stores them.
-void AddRecordedIds(const std::vector<Uuid>& ids, google::protobuf::RepeatedPtrField<std::string>* out);
+void AddRecordedIds(const std::vector<common::Uuid>& ids, google::protobuf::RepeatedPtrField<std::string>* out);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

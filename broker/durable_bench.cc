@@ -10,7 +10,7 @@
 
 #include "broker/broker_service.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -117,6 +117,6 @@ int Run(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker
 
-int main(int argc, char** argv) { return channelstream::Run(argc, argv); }
+int main(int argc, char** argv) { return channelstream::broker::Run(argc, argv); }

@@ -17,7 +17,7 @@
 #include "broker/snapshot_file.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 constexpr const char* kJournalPrefix = "journal-";
@@ -182,4 +182,4 @@ absl::StatusOr<uint64_t> DurableStore::FinishSnapshot(const durable::Snapshot& s
   return written;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -20,7 +20,7 @@
 #include "broker/journal.h"
 #include "durable_state.pb.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 struct DurableStoreOptions {
   std::string data_dir;
@@ -74,4 +74,4 @@ class DurableStore {
   std::string record_buffer_;  // reused: one allocation for every Append
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -14,7 +14,7 @@
 #include "broker/broker_service.h"
 #include "broker/journal.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 namespace fs = std::filesystem;
@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 // The whole state as comparable data: the snapshot message plus the indexes it leaves out.
 struct StateView {
   durable::State state;
-  std::map<std::string, std::vector<Uuid>> channel_conns, user_conns;
+  std::map<std::string, std::vector<common::Uuid>> channel_conns, user_conns;
   std::map<std::string, std::map<std::string, int>> channel_user_counts;
 };
 
@@ -370,4 +370,4 @@ TEST(JournalTest, ReadsBackWhatWasAppended) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

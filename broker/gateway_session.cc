@@ -1,6 +1,6 @@
 #include "broker/gateway_session.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 bool GatewaySession::Push(GatewayItem item) {
   bool just_overflowed = false;
@@ -104,4 +104,4 @@ std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& i
   return messages;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -13,7 +13,7 @@
 #include "broker/records.h"
 #include "channelstream.pb.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 using GatewayItem = std::variant<Outbound, v1::AttachResult>;
 
@@ -50,4 +50,4 @@ v1::GatewayDown ToGatewayDown(const GatewayItem& item);
 std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items,
                                                size_t max_batch_bytes);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -7,20 +7,20 @@
 #include "common/grpc_security.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
-absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const Config& config, grpc::Service* service,
+absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& config, grpc::Service* service,
                                                       const std::string& address) {
   // Read when the server is built: load balancers and orchestrators probe grpc.health.v1.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  ApplyServerLimits(config, &builder);
+  common::ApplyServerLimits(config, &builder);
   builder.RegisterService(service);
   BrokerGrpcServer result;
   if (!address.empty()) {
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = BrokerServerCredentials(config, address);
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = common::BrokerServerCredentials(config, address);
     if (!credentials.ok()) return credentials.status();
-    if (TokenAuthEnabled(config)) (*credentials)->SetAuthMetadataProcessor(TokenAuthProcessor::FromConfig(config));
+    if (common::TokenAuthEnabled(config)) (*credentials)->SetAuthMetadataProcessor(TokenAuthProcessor::FromConfig(config));
     builder.AddListeningPort(address, *credentials, &result.port);
   }
   result.server = builder.BuildAndStart();
@@ -32,9 +32,9 @@ absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const Config& config, grp
     const bool tls = !config.GetString("grpc_tls_cert").empty();
     LOG_INFO("broker gRPC security: ", tls ? "TLS" : "plaintext",
              tls && config.GetBool("grpc_tls_require_client_cert") ? " with client certificates" : "",
-             TokenAuthEnabled(config) ? ", bearer tokens checked" : ", no tokens");
+             common::TokenAuthEnabled(config) ? ", bearer tokens checked" : ", no tokens");
   }
   return result;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

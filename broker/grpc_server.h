@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 struct BrokerGrpcServer {
   std::unique_ptr<grpc::Server> server;
@@ -21,7 +21,7 @@ struct BrokerGrpcServer {
 // Builds and starts the server: on `address` when it is non-empty (an error when that address
 // cannot be bound, is in use, or the security settings refuse it), always reachable through
 // InProcessChannel. Error messages are meant for ExitWithStartupError.
-absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const Config& config, grpc::Service* service,
+absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& config, grpc::Service* service,
                                                       const std::string& address);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

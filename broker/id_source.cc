@@ -2,15 +2,15 @@
 
 #include <utility>
 
-namespace channelstream {
+namespace channelstream::broker {
 
-Uuid IdSource::NewUuid() {
-  Uuid id;
+common::Uuid IdSource::NewUuid() {
+  common::Uuid id;
   if (replaying_ && replay_next_ < replay_.size()) {
     id = replay_[replay_next_++];
   } else {
     if (replaying_) replay_overdrawn_ = true;
-    id = Uuid::Random();
+    id = common::Uuid::Random();
   }
   if (recording_) recorded_.push_back(id);
   return id;
@@ -21,12 +21,12 @@ void IdSource::StartRecording() {
   recorded_.clear();
 }
 
-std::vector<Uuid> IdSource::TakeRecorded() {
+std::vector<common::Uuid> IdSource::TakeRecorded() {
   recording_ = false;
   return std::move(recorded_);
 }
 
-void IdSource::StartReplay(std::vector<Uuid> ids) {
+void IdSource::StartReplay(std::vector<common::Uuid> ids) {
   replaying_ = true;
   replay_ = std::move(ids);
   replay_next_ = 0;
@@ -41,4 +41,4 @@ bool IdSource::FinishReplay() {
   return exact;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -10,11 +10,11 @@
 
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 class IdSource {
  public:
-  Uuid NewUuid();
+  common::Uuid NewUuid();
   std::string NewUuidText() { return NewUuid().ToString(); }
   // A channel history's / user frame log's epoch: a short random name (8 hex digits) from the
   // same recorded stream; it only has to differ from the history it replaces.
@@ -22,20 +22,20 @@ class IdSource {
 
   // Recording: every id drawn from now on is also kept, until TakeRecorded().
   void StartRecording();
-  std::vector<Uuid> TakeRecorded();
+  std::vector<common::Uuid> TakeRecorded();
 
   // Replay: the next draws return these, in order (then random ones again).
-  void StartReplay(std::vector<Uuid> ids);
+  void StartReplay(std::vector<common::Uuid> ids);
   // Ends a replay; false when the call drew a different number of ids than were recorded.
   bool FinishReplay();
 
  private:
   bool recording_ = false;
-  std::vector<Uuid> recorded_;
+  std::vector<common::Uuid> recorded_;
   bool replaying_ = false;
-  std::vector<Uuid> replay_;
+  std::vector<common::Uuid> replay_;
   size_t replay_next_ = 0;
   bool replay_overdrawn_ = false;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

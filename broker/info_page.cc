@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/json_fields.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 absl::StatusOr<PageCursor> PageCursor::Parse(const std::string& cursor) {
   PageCursor parsed;
@@ -37,4 +37,4 @@ bool InfoPage::Accept(size_t bytes) {
   return true;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

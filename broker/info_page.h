@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "broker/broker_options.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 // Where a page starts: after `after` in the channels section, or in the users section.
 struct PageCursor {
@@ -50,4 +50,4 @@ class InfoPage {
   size_t bytes_ = 0;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -14,7 +14,7 @@
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
@@ -182,4 +182,4 @@ absl::Status TruncateFile(const std::string& path, uint64_t size) {
   return absl::OkStatus();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

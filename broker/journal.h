@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 constexpr size_t kRecordHeaderBytes = 8;
 // A record larger than this is damage, not data (snapshots of a big state stay below it).
@@ -64,4 +64,4 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 absl::Status SyncDirectory(const std::string& dir);
 absl::Status TruncateFile(const std::string& path, uint64_t size);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

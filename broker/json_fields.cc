@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bounded_json.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 absl::Status FieldError(const std::string& field, const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
@@ -20,9 +20,9 @@ absl::Status LimitError(const std::string& config_key, const std::string& messag
 absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
                                     const Json& if_empty, int max_depth) {
   if (text.empty()) return if_empty;
-  BoundedJsonResult parsed = ParseBoundedJson(text, max_depth);
-  if (parsed.error == BoundedJsonResult::Error::kTooDeep)
-    return FieldError(field, TooDeepMessage(max_depth));
+  common::BoundedJsonResult parsed = common::ParseBoundedJson(text, max_depth);
+  if (parsed.error == common::BoundedJsonResult::Error::kTooDeep)
+    return FieldError(field, common::TooDeepMessage(max_depth));
   if (!parsed.ok()) return FieldError(field, "Not valid JSON.");
   return std::move(parsed.value);
 }
@@ -50,4 +50,4 @@ std::string DumpJson(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

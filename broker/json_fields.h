@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include <nlohmann/json.hpp>
 
-namespace channelstream {
+namespace channelstream::broker {
 
 using Json = nlohmann::json;
 
@@ -27,4 +27,4 @@ absl::Status FieldError(const std::string& field, const std::string& message);
 absl::Status FieldNotFound(const std::string& field, const std::string& message);
 absl::Status LimitError(const std::string& config_key, const std::string& message);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

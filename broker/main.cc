@@ -12,19 +12,19 @@
 #include "common/ops_endpoints.h"
 #include "common/process.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 int Run(int argc, char** argv, char** envp) {
-  Config config = LoadConfigOrExit(argc, argv, envp, "broker");
-  BlockShutdownSignals();
+  common::Config config = common::LoadConfigOrExit(argc, argv, envp, "broker");
+  common::BlockShutdownSignals();
 
   BrokerRuntime broker(config);
   if (absl::Status loaded = broker.LoadDurableState(); !loaded.ok())
-    ExitWithStartupError(std::string(loaded.message()));
+    common::ExitWithStartupError(std::string(loaded.message()));
   const std::string address = config.GetString("broker_listen");
   absl::StatusOr<BrokerGrpcServer> grpc_server = StartBrokerGrpcServer(config, broker.service(), address);
-  if (!grpc_server.ok()) ExitWithStartupError(std::string(grpc_server.status().message()));
+  if (!grpc_server.ok()) common::ExitWithStartupError(std::string(grpc_server.status().message()));
   std::unique_ptr<grpc::Server>& server = grpc_server->server;
   const int port = grpc_server->port;
   broker.Start();
@@ -34,40 +34,40 @@ int Run(int argc, char** argv, char** envp) {
 
   // metrics_listen: /metrics, /health and /ready for scrapers and orchestrators (off by default:
   // the broker otherwise opens no HTTP port).
-  std::unique_ptr<OpsEndpoints> ops;
-  std::unique_ptr<HttpServer> metrics_server;
+  std::unique_ptr<common::OpsEndpoints> ops;
+  std::unique_ptr<common::HttpServer> metrics_server;
   const std::string metrics_listen = config.GetString("metrics_listen");
   if (!metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<OpsEndpoints>> created = OpsEndpoints::Create(config, [] { return Readiness{}; });
-    if (!created.ok()) ExitWithStartupError(std::string(created.status().message()));
+    absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> created = common::OpsEndpoints::Create(config, [] { return common::Readiness{}; });
+    if (!created.ok()) common::ExitWithStartupError(std::string(created.status().message()));
     ops = *std::move(created);
     const size_t colon = metrics_listen.rfind(':');
-    HttpServerOptions options;
+    common::HttpServerOptions options;
     options.host = colon == std::string::npos ? "" : metrics_listen.substr(0, colon);
     options.port = -1;
     if (colon != std::string::npos && colon + 1 < metrics_listen.size() && metrics_listen.size() - colon <= 6 &&
         metrics_listen.find_first_not_of("0123456789", colon + 1) == std::string::npos)
       options.port = std::stoi(metrics_listen.substr(colon + 1));
     if (options.port < 0 || options.port > 65535 || options.host.empty())
-      ExitWithStartupError(absl::StrCat("metrics_listen: expected host:port, got '", metrics_listen, "'"));
+      common::ExitWithStartupError(absl::StrCat("metrics_listen: expected host:port, got '", metrics_listen, "'"));
     options.threads = 1;  // a scrape every few seconds
     constexpr const char* kNotFound = "{\"error\": \"not found: this port serves /metrics, /health and /ready\"}";
-    metrics_server = std::make_unique<HttpServer>(options, [&ops](std::shared_ptr<HttpExchange> exchange) {
+    metrics_server = std::make_unique<common::HttpServer>(options, [&ops](std::shared_ptr<common::HttpExchange> exchange) {
       if (ops->Handle(exchange)) return;
-      exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
+      exchange->Respond(common::MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
     });
-    metrics_server->SetHeaderCheck([](const HttpRequestHeader& header, const boost::asio::ip::address&) {
-      if (OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
-      return HeaderVerdict::Refuse(MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
+    metrics_server->SetHeaderCheck([](const common::HttpRequestHeader& header, const boost::asio::ip::address&) {
+      if (common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
+      return common::HeaderVerdict::Refuse(common::MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
     });
     ops->Install(*metrics_server);
     absl::Status listening = metrics_server->Listen();
-    if (!listening.ok()) ExitWithStartupError(absl::StrCat("metrics_listen: ", listening.message()));
+    if (!listening.ok()) common::ExitWithStartupError(absl::StrCat("metrics_listen: ", listening.message()));
     metrics_server->Start();
     LOG_INFO("  metrics: http://", options.host, ":", metrics_server->port(), "/metrics");
   }
 
-  std::string signal = WaitForShutdownSignal();
+  std::string signal = common::WaitForShutdownSignal();
   LOG_INFO("received ", signal, ", shutting down");
   if (metrics_server) metrics_server->Stop();
   broker.Stop();
@@ -78,6 +78,6 @@ int Run(int argc, char** argv, char** envp) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker
 
-int main(int argc, char** argv, char** envp) { return channelstream::Run(argc, argv, envp); }
+int main(int argc, char** argv, char** envp) { return channelstream::broker::Run(argc, argv, envp); }

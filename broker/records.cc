@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-namespace channelstream {
+namespace channelstream::broker {
 
-bool Frame::VisibleTo(const std::string& user) const {
+bool CatchupRecord::VisibleTo(const std::string& user) const {
   if (std::find(exclude_users.begin(), exclude_users.end(), user) != exclude_users.end())
     return false;
   return only_users.empty() ||
@@ -25,4 +25,4 @@ Json UserRecord::PublicState() const {
   return result;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -19,18 +19,18 @@
 #include "channelstream.pb.h"
 #include "common/ids.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 // Per-record maps and sets keyed by names or ids: B-trees pack many entries per node, where a
 // std::map spends a ~48-byte tree node per entry on every connection, user and channel.
 template <typename Value>
 using NameMap = absl::btree_map<std::string, Value>;
 // Connection ids in binary form: 16 bytes per entry instead of a string and its heap copy.
-using ConnIdSet = absl::btree_set<Uuid>;
+using ConnIdSet = absl::btree_set<common::Uuid>;
 
 // One event kept for catch-up. `payload` is the client-visible object (edits update it);
 // only_users / exclude_users repeat the publication's recipient filter.
-struct Frame {
+struct CatchupRecord {
   uint64_t seq = 0;
   absl::Time time;
   std::string uuid;
@@ -41,9 +41,9 @@ struct Frame {
   bool VisibleTo(const std::string& user) const;
 };
 
-// Catch-up frames of one channel or user, oldest first. A list, because an empty std::deque
+// Catch-up records of one channel or user, oldest first. A list, because an empty std::deque
 // still allocates ~600 bytes and every user has one of these.
-using FrameLog = std::list<Frame>;
+using CatchupLog = std::list<CatchupRecord>;
 
 struct ChannelRecord {
   std::string name;
@@ -51,7 +51,7 @@ struct ChannelRecord {
   std::string long_name;
   v1::ChannelSettings settings;
   std::deque<Json> history;  // client-visible message objects, oldest first
-  FrameLog frames;
+  CatchupLog frames;
   uint64_t seq = 0;  // last sequence number handed out in this channel (its offset)
   std::string epoch;  // names this incarnation of the channel's history (see v1::Position)
   uint64_t trimmed_through = 0;  // frames up to here left the window (deleted ones do not count)
@@ -62,11 +62,11 @@ struct ChannelRecord {
 
 struct UserRecord {
   std::string name;
-  Uuid uuid;
+  common::Uuid uuid;
   std::vector<std::string> public_keys;
   ConnIdSet conn_ids;
   absl::Time last_active;
-  FrameLog frames;  // private messages, for catch-up
+  CatchupLog frames;  // private messages, for catch-up
   uint64_t frame_seq = 0;  // the private stream's offset
   std::string epoch;       // of the private stream
   uint64_t trimmed_through = 0;
@@ -88,7 +88,7 @@ struct Attachment {
 };
 
 struct ConnectionRecord {
-  Uuid id;
+  common::Uuid id;
   std::string user;
   // Subscribed channels, each with the last sequence number the connection has been given:
   // frames above it are its catch-up. One map for both, the first entry inline.
@@ -103,7 +103,7 @@ struct ConnectionRecord {
 
 struct GatewayRecord {
   std::string name;
-  absl::flat_hash_map<uint64_t, Uuid> handles;  // handle -> conn_id
+  absl::flat_hash_map<uint64_t, common::Uuid> handles;  // handle -> conn_id
 };
 
 // What one mutation sends to one gateway: a delivery for some of its handles, or a kick.
@@ -120,4 +120,4 @@ struct Outbound {
 
 using Outbox = std::vector<Outbound>;
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

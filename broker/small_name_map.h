@@ -11,7 +11,7 @@
 
 #include "absl/container/inlined_vector.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 template <typename Value>
 class SmallNameMap {
@@ -60,4 +60,4 @@ class SmallNameMap {
   Storage entries_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -5,7 +5,7 @@
 #include <map>
 #include <random>
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 TEST(SmallNameMapTest, BehavesLikeAStdMap) {
@@ -53,4 +53,4 @@ TEST(SmallNameMapTest, OneEntryNeedsNoAllocationBeyondTheRecord) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

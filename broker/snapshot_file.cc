@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/journal.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
@@ -75,4 +75,4 @@ absl::StatusOr<durable::Snapshot> ReadSnapshotFile(const std::string& path) {
   return snapshot;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "durable_state.pb.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 constexpr uint32_t kSnapshotFormatVersion = 1;
 
@@ -16,4 +16,4 @@ absl::StatusOr<uint64_t> WriteSnapshotFile(const std::string& path, const durabl
 // NotFound when the file does not exist; DataLoss naming the file when it is damaged.
 absl::StatusOr<durable::Snapshot> ReadSnapshotFile(const std::string& path);
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 constexpr absl::string_view kService = "/channelstream.v1.Broker/";
@@ -43,7 +43,7 @@ TokenAuthProcessor::TokenAuthProcessor(const std::string& backend_token, const s
     : backend_digest_(backend_token.empty() ? "" : Digest(backend_token)),
       gateway_digest_(gateway_token.empty() ? "" : Digest(gateway_token)) {}
 
-std::shared_ptr<TokenAuthProcessor> TokenAuthProcessor::FromConfig(const Config& config) {
+std::shared_ptr<TokenAuthProcessor> TokenAuthProcessor::FromConfig(const common::Config& config) {
   return std::make_shared<TokenAuthProcessor>(config.GetString("grpc_backend_token"),
                                               config.GetString("grpc_gateway_token"));
 }
@@ -98,4 +98,4 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata, grp
   return status;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -12,13 +12,13 @@
 #include "absl/strings/string_view.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::broker {
 
 class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
  public:
   // Empty tokens match nothing (that role cannot call at all).
   TokenAuthProcessor(const std::string& backend_token, const std::string& gateway_token);
-  static std::shared_ptr<TokenAuthProcessor> FromConfig(const Config& config);
+  static std::shared_ptr<TokenAuthProcessor> FromConfig(const common::Config& config);
 
   // The check itself: no I/O, so gRPC may run it inline.
   bool IsBlocking() const override { return false; }
@@ -39,4 +39,4 @@ class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
   std::string gateway_digest_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace channelstream {
+namespace channelstream::broker {
 namespace {
 
 const char* kPublish = "/channelstream.v1.Broker/Publish";
@@ -51,4 +51,4 @@ TEST(TokenAuthTest, HealthChecksNeedNoToken) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::broker

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace {
 // A 4xx body is the reason the client was refused; logs keep its start only.
@@ -86,4 +86,4 @@ void AccessLog::Record(const HttpAccessRecord& record) const {
   LogLineWithFields(LogLevel::kInfo, "access", fields);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

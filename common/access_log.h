@@ -10,7 +10,7 @@
 #include "common/http_server.h"
 #include "common/metrics.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // The target with the value of every `secret` query parameter replaced by "***" (0.7 clients
 // may sign with ?secret=; a token in a log file is a token anyone with the log can replay).
@@ -31,4 +31,4 @@ class AccessLog {
   MetricsRegistry& registry_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace ip = boost::asio::ip;
 
@@ -51,4 +51,4 @@ bool AddressAllowlist::Allows(const ip::address& raw) const {
   return false;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

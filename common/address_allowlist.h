@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 class AddressAllowlist {
  public:
@@ -27,4 +27,4 @@ class AddressAllowlist {
   std::vector<boost::asio::ip::network_v6> v6_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::common

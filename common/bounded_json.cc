@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace {
 
@@ -108,4 +108,4 @@ std::string TooDeepMessage(int max_depth) {
   return absl::StrCat("Nested deeper than ", max_depth, " levels (max_json_depth).");
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

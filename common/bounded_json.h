@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace channelstream {
+namespace channelstream::common {
 
 struct BoundedJsonResult {
   enum class Error { kNone, kInvalid, kTooDeep };
@@ -30,4 +30,4 @@ BoundedJsonResult ParseBoundedJson(std::string_view text, int max_depth);
 // "Nested deeper than N levels (max_json_depth)." for error bodies.
 std::string TooDeepMessage(int max_depth);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 std::string Nested(int depth, char open = '[', char close = ']') {
@@ -67,4 +67,4 @@ TEST(BoundedJsonTest, MessageNamesTheConfigKey) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace ip = boost::asio::ip;
 namespace http = boost::beast::http;
@@ -91,4 +91,4 @@ ip::address ClientAddressResolver::Resolve(const HttpRequestHeader& header, cons
   return Resolve(peer, forwarded_view, real_ip);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -12,7 +12,7 @@
 #include "common/address_allowlist.h"
 #include "common/http_server.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 class ClientAddressResolver {
  public:
@@ -33,4 +33,4 @@ class ClientAddressResolver {
 // nullopt for anything else ("unknown", obfuscated identifiers, garbage).
 std::optional<boost::asio::ip::address> ParseForwardedHop(std::string_view hop);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 // One "host:port" or "[v6]:port": the port must be a number from `min_port` to 65535 (the
@@ -279,4 +279,4 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, char** envp,
   return config;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

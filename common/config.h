@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // kListenAddress: "host:port" to bind, port 0-65535 (0: any free port), or a unix: socket.
 // kTargetAddress: a gRPC target to connect to, "host:port" with port 1-65535, optionally with a
@@ -70,4 +70,4 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, char** envp,
 // Help text listing every key with its default.
 std::string CommandLineHelp(const std::string& program_name);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -2,7 +2,7 @@
 // `host`, which binds loopback unless told otherwise); ours are additions.
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 const std::vector<ConfigKey>& AllConfigKeys() {
   static const std::vector<ConfigKey> keys = {
@@ -102,4 +102,4 @@ const std::vector<ConfigKey>& AllConfigKeys() {
   return keys;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 TEST(ConfigTest, DefaultsMatchChannelstream07) {
@@ -129,4 +129,4 @@ TEST(ConfigTest, CommandLineErrors) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

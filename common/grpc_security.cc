@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 // Attaches `authorization: Bearer <token>` to every call of a channel.
@@ -264,4 +264,4 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateBrokerChannel(const Config&
   return grpc::CreateCustomChannel(target, credentials, args);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // True for 127.0.0.0/8, ::1, "localhost" and unix: sockets, given a gRPC address or target
 // ("127.0.0.1:8001", "[::1]:8001", "dns:///localhost:8001", "unix:/run/broker.sock").
@@ -46,4 +46,4 @@ int ReconnectBackoffMillis(const Config& config);
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateBrokerChannel(const Config& config,
                                                                    const std::string& token_key);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -4,7 +4,7 @@
 
 #include <map>
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 Config With(const std::map<std::string, std::string>& values) {
@@ -102,4 +102,4 @@ TEST(GrpcSecurityTest, TokenRulesAndFileErrors) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/tls_stream.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -549,4 +549,4 @@ void HttpServer::Stop() {
   threads_.clear();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

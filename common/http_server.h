@@ -26,7 +26,7 @@
 #include "absl/status/status.h"
 #include "common/tls_context.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpRequestHeader = boost::beast::http::request_header<>;
@@ -204,4 +204,4 @@ bool KeepAlive(const HttpRequestHeader& request);
 HttpResponse MakeResponse(const HttpRequestHeader& request, boost::beast::http::status status,
                           std::string body, const std::string& content_type = "application/json");
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -6,7 +6,7 @@
 
 #include "absl/strings/ascii.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 Uuid Uuid::Random() {
   unsigned char bytes[16];
@@ -102,4 +102,4 @@ bool ParseTimestamp(const std::string& text, absl::Time* time) {
   return false;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -8,7 +8,7 @@
 
 #include "absl/time/time.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // A UUID held as its 16 bytes. The broker names every connection in several indexes (by id, by
 // user, by channel, by gateway handle); the 36-character text costs a 32-byte string plus a
@@ -58,4 +58,4 @@ std::string FormatTimestamp(absl::Time time);
 // Accepts the format above, with or without fraction, a trailing "Z" or "+00:00".
 bool ParseTimestamp(const std::string& text, absl::Time* time);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

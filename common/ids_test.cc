@@ -4,7 +4,7 @@
 
 #include <set>
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 TEST(IdsTest, UuidsAreV4AndDistinct) {
@@ -64,4 +64,4 @@ TEST(IdsTest, TimestampRoundTrip) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

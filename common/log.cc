@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "common/text.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
@@ -97,4 +97,4 @@ void LogLineWithFields(LogLevel level, const std::string& text, const LogFields&
 
 void LogLine(LogLevel level, const std::string& text) { LogLineWithFields(level, text, {}); }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
@@ -34,14 +34,14 @@ std::string FormatLogLine(LogLevel level, const std::string& text, const LogFiel
                           LogFormat format, const std::string& timestamp);
 std::string LogTimestampNow();
 
-}  // namespace channelstream
+}  // namespace channelstream::common
 
 #define CS_LOG(level, ...)                                                        \
   do {                                                                            \
-    if (::channelstream::LogEnabled(level))                                       \
-      ::channelstream::LogLine(level, ::absl::StrCat(__VA_ARGS__));               \
+    if (::channelstream::common::LogEnabled(level))                                       \
+      ::channelstream::common::LogLine(level, ::absl::StrCat(__VA_ARGS__));               \
   } while (0)
-#define LOG_DEBUG(...) CS_LOG(::channelstream::LogLevel::kDebug, __VA_ARGS__)
-#define LOG_INFO(...) CS_LOG(::channelstream::LogLevel::kInfo, __VA_ARGS__)
-#define LOG_WARNING(...) CS_LOG(::channelstream::LogLevel::kWarning, __VA_ARGS__)
-#define LOG_ERROR(...) CS_LOG(::channelstream::LogLevel::kError, __VA_ARGS__)
+#define LOG_DEBUG(...) CS_LOG(::channelstream::common::LogLevel::kDebug, __VA_ARGS__)
+#define LOG_INFO(...) CS_LOG(::channelstream::common::LogLevel::kInfo, __VA_ARGS__)
+#define LOG_WARNING(...) CS_LOG(::channelstream::common::LogLevel::kWarning, __VA_ARGS__)
+#define LOG_ERROR(...) CS_LOG(::channelstream::common::LogLevel::kError, __VA_ARGS__)

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace {
 
@@ -242,4 +242,4 @@ void CallbackHandle::Reset() {
   registry_ = nullptr;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace channelstream {
+namespace channelstream::common {
 
 // Label pairs in the order given, e.g. {{"transport", "websocket"}}.
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
@@ -135,4 +135,4 @@ class CallbackHandle {
   int id_ = 0;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -6,7 +6,7 @@
 
 #include "common/process_metrics.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 TEST(MetricsTest, CountersAndGaugesRenderWithHelpAndType) {
@@ -98,4 +98,4 @@ TEST(MetricsTest, ProcessMetricsReadProc) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

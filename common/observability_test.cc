@@ -8,7 +8,7 @@
 #include "common/client_address.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -106,4 +106,4 @@ TEST(LogFormatTest, JsonLinesAreOneObjectEvenWithBadUtf8) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

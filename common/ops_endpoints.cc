@@ -5,7 +5,7 @@
 #include "common/metrics.h"
 #include "common/process_metrics.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace http = boost::beast::http;
 
@@ -69,4 +69,4 @@ bool OpsEndpoints::Handle(const std::shared_ptr<HttpExchange>& exchange) const {
   return true;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

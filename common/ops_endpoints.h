@@ -16,7 +16,7 @@
 #include "common/config.h"
 #include "common/http_server.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 struct Readiness {
   bool ready = true;
@@ -46,4 +46,4 @@ class OpsEndpoints {
   ReadinessCheck ready_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::common

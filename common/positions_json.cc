@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bounded_json.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 std::optional<PositionsError> Invalid(std::string field, std::string message) {
@@ -70,4 +70,4 @@ std::optional<PositionsError> ReadPositionsText(std::string_view text, int max_j
   return ReadPositions(parsed.value, positions);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -17,7 +17,7 @@
 
 #include "channelstream.pb.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // At most this many positions in one `since` (a connection's channels plus its private stream).
 inline constexpr size_t kMaxPresentedPositions = 1001;
@@ -38,4 +38,4 @@ nlohmann::json PositionsToJson(const google::protobuf::RepeatedPtrField<v1::Posi
 std::optional<PositionsError> ReadPositionsText(std::string_view text, int max_json_depth,
                                                 google::protobuf::RepeatedPtrField<v1::Position>* positions);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 using Positions = google::protobuf::RepeatedPtrField<v1::Position>;
@@ -48,4 +48,4 @@ TEST(PositionsJsonTest, ErrorsNameTheField) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "common/version.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& program_name) {
   for (int i = 1; i < argc; ++i) {
@@ -108,4 +108,4 @@ HttpServerOptions HttpServerOptionsFromConfig(const Config& config) {
   return options;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

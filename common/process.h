@@ -8,7 +8,7 @@
 #include "common/config.h"
 #include "common/http_server.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // Parses the command line (see ParseCommandLine), applies log_level/debug, and on error prints
 // one line to stderr and exits with code 2 (--help prints the help and exits 0).
@@ -38,4 +38,4 @@ void WarnAboutDefaultSecrets(const Config& config);
 // that does not load keeps the current certificate).
 void ReloadTls(const HttpServerOptions& options);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

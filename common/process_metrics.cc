@@ -11,7 +11,7 @@
 
 #include "common/version.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 double ProcessResidentBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -63,4 +63,4 @@ void RegisterProcessMetrics(MetricsRegistry& registry) {
   });
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

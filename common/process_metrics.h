@@ -4,7 +4,7 @@
 
 #include "common/metrics.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 void RegisterProcessMetrics(MetricsRegistry& registry);
 
@@ -13,4 +13,4 @@ double ProcessResidentBytes();
 double ProcessCpuSeconds();
 double ProcessOpenFds();
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 constexpr char kSeparator = '.';
@@ -84,4 +84,4 @@ absl::StatusOr<VerifiedToken> VerifyTimestamped(const std::string& secret, const
   return verified;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // TimestampSigner(secret).sign(value) at time `now`: "value.TIMESTAMP.SIGNATURE".
 std::string SignTimestamped(const std::string& secret, const std::string& value, absl::Time now);
@@ -29,4 +29,4 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b);
 std::string Base64UrlEncode(const std::string& bytes);
 bool Base64UrlDecode(const std::string& text, std::string* bytes);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 // Vectors from Debian's python3-itsdangerous 2.2: TimestampSigner(secret).sign(value) with
@@ -50,4 +50,4 @@ TEST(SigningTest, RejectsTamperingWrongSecretAndAge) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

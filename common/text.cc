@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_format.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace {
 
@@ -67,4 +67,4 @@ std::string EscapeForLog(std::string_view text) {
   return out;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

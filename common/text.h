@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace channelstream {
+namespace channelstream::common {
 
 // Characters (code points) in UTF-8 text, as Python's len(str) counts them; each byte of an
 // invalid sequence counts as one.
@@ -17,4 +17,4 @@ size_t Utf8Length(std::string_view text);
 // as an escape sequence. Valid printable UTF-8 (names with accents) is kept as it is.
 std::string EscapeForLog(std::string_view text);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 TEST(TextTest, Utf8LengthCountsCharactersNotBytes) {
@@ -34,4 +34,4 @@ TEST(TextTest, EscapeForLogNeutralisesNewlinesEscapesAndInvalidBytes) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace {
 
@@ -91,4 +91,4 @@ absl::Status TlsContext::Reload() {
   return absl::OkStatus();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 // Owns an SSL*: SSL_free on destruction (the fd is not closed by it: BIO_NOCLOSE).
 struct SslFree {
@@ -46,4 +46,4 @@ class TlsContext {
   std::shared_ptr<SSL_CTX> current_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -3,7 +3,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -90,4 +90,4 @@ void TlsStream::ShutdownSend() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -26,7 +26,7 @@
 
 #include "common/tls_context.h"
 
-namespace channelstream {
+namespace channelstream::common {
 
 class TlsStream {
  public:
@@ -184,4 +184,4 @@ class TlsStream {
   std::shared_ptr<Deadline> deadline_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::common

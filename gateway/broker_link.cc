@@ -6,7 +6,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 BrokerLink::BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds,
                        Handlers handlers, bool network_channel)
@@ -103,7 +103,7 @@ void BrokerLink::RunReader() {
       stream_ = stream;
     }
     if (generation > 1) {
-      static Counter* reconnects = GlobalMetrics().GetCounter(
+      static common::Counter* reconnects = common::GlobalMetrics().GetCounter(
           "channelstream_broker_stream_reconnects_total", "Times a gateway reopened its stream to the broker.");
       reconnects->Add();
     }
@@ -194,4 +194,4 @@ void BrokerLink::RunWriter() {
   }
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

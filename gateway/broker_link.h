@@ -18,7 +18,7 @@
 
 #include "channelstream.grpc.pb.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 class BrokerLink {
  public:
@@ -81,4 +81,4 @@ class BrokerLink {
   std::thread writer_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 void DeliveredMarks::Note(std::string_view channel, uint64_t offset) {
   if (offset == 0) return;
@@ -33,4 +33,4 @@ void DeliveredMarks::FillDetach(v1::Detach* detach) const {
   }
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

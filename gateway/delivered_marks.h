@@ -13,7 +13,7 @@
 #include "channelstream.pb.h"
 #include "gateway/frame.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 class DeliveredMarks {
  public:
@@ -29,4 +29,4 @@ class DeliveredMarks {
   std::vector<std::pair<std::string, uint64_t>> marks_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -2,7 +2,7 @@
 
 #include "gateway/ws_codec.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 FramePtr MakeDeliveryFrame(std::string_view payload_json,
                            google::protobuf::RepeatedField<uint64_t>* handles, std::string channel,
@@ -31,4 +31,4 @@ FramePtr MakeRawFrame(std::string bytes) {
   return frame;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

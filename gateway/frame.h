@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 struct Frame {
   // The whole WebSocket text frame: header + "[" + payload + "]". Server frames are unmasked,
@@ -44,4 +44,4 @@ FramePtr MakeDeliveryFrame(std::string_view payload_json,
 // A frame of raw bytes (handshake response, control frames, catch-up lists).
 FramePtr MakeRawFrame(std::string bytes);
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -21,18 +21,18 @@
 #include "gateway/frame.h"
 #include "gateway/long_poll.h"
 #include "common/positions_json.h"
-#include "gateway/query.h"
+#include "common/query.h"
 #include "gateway/settings.h"
 #include "gateway/shard.h"
 #include "gateway/ws_codec.h"
 #include "gateway/ws_session.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-Gateway::Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server,
+Gateway::Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel, common::HttpServer& server,
                  bool network_channel)
     : host_(config.GetString("host")),
       configured_id_(config.GetString("gateway_id")),
@@ -58,7 +58,7 @@ std::string DefaultGatewayId(const std::string& host, int port) {
 }
 
 void Gateway::RegisterMetrics() {
-  MetricsRegistry& registry = GlobalMetrics();
+  common::MetricsRegistry& registry = common::GlobalMetrics();
   // Summed over the shards at scrape time: the hot path only bumps its own shard's counters.
   auto sum = [this](std::atomic<uint64_t> ShardCounters::*field) {
     return [this, field] {
@@ -67,23 +67,23 @@ void Gateway::RegisterMetrics() {
       return total;
     };
   };
-  auto add = [&](const char* name, const char* help, MetricType type, MetricLabels labels, std::function<double()> fn) {
+  auto add = [&](const char* name, const char* help, common::MetricType type, common::MetricLabels labels, std::function<double()> fn) {
     metric_callbacks_.emplace_back(&registry, registry.AddCallback(name, help, type, labels, std::move(fn)));
   };
-  add("channelstream_connections", "Clients attached to this gateway, by transport.", MetricType::kGauge,
+  add("channelstream_connections", "Clients attached to this gateway, by transport.", common::MetricType::kGauge,
       {{"transport", "websocket"}}, sum(&ShardCounters::websockets));
-  add("channelstream_connections", "Clients attached to this gateway, by transport.", MetricType::kGauge,
+  add("channelstream_connections", "Clients attached to this gateway, by transport.", common::MetricType::kGauge,
       {{"transport", "long_poll"}}, sum(&ShardCounters::long_polls));
   add("channelstream_deliveries_total", "Deliveries received from the broker (one per message, before fan-out).",
-      MetricType::kCounter, {}, sum(&ShardCounters::deliveries));
+      common::MetricType::kCounter, {}, sum(&ShardCounters::deliveries));
   add("channelstream_client_frames_total", "Frames queued to WebSocket clients (after fan-out).",
-      MetricType::kCounter, {}, sum(&ShardCounters::frames_queued));
+      common::MetricType::kCounter, {}, sum(&ShardCounters::frames_queued));
   add("channelstream_bytes_out_total", "Bytes written to clients (WebSocket frames and long-poll bodies).",
-      MetricType::kCounter, {}, sum(&ShardCounters::bytes_out));
+      common::MetricType::kCounter, {}, sum(&ShardCounters::bytes_out));
   add("channelstream_slow_consumer_closes_total",
       "WebSocket clients closed because their queue passed max_queue_messages / max_queue_bytes (frames dropped).",
-      MetricType::kCounter, {}, sum(&ShardCounters::slow_consumer_closes));
-  add("channelstream_broker_stream_up", "1 while the gateway's stream to the broker is open.", MetricType::kGauge,
+      common::MetricType::kCounter, {}, sum(&ShardCounters::slow_consumer_closes));
+  add("channelstream_broker_stream_up", "1 while the gateway's stream to the broker is open.", common::MetricType::kGauge,
       {}, [this] { return link_->generation() != 0 ? 1.0 : 0.0; });
 }
 
@@ -201,7 +201,7 @@ void Gateway::OnStreamLost(uint64_t generation) {
 
 // --- Client side (event loops) ----------------------------------------------------------------
 
-Shard* Gateway::ShardFor(const HttpExchange& exchange) const {
+Shard* Gateway::ShardFor(const common::HttpExchange& exchange) const {
   const asio::execution_context* context = &asio::query(exchange.executor(), asio::execution::context);
   for (const auto& shard : shards_) {
     if (static_cast<const asio::execution_context*>(&shard->loop()) == context) return shard.get();
@@ -213,7 +213,7 @@ uint64_t Gateway::NextHandle(size_t shard_index) {
   return next_handle_.fetch_add(1, std::memory_order_relaxed) * shards_.size() + shard_index;
 }
 
-std::string Gateway::CorsOrigin(const HttpRequest& request) const {
+std::string Gateway::CorsOrigin(const common::HttpRequest& request) const {
   if (settings_->allow_cors.empty()) return "*";
   auto origin = request.find(http::field::origin);
   if (origin == request.end()) return "";
@@ -224,29 +224,29 @@ std::string Gateway::CorsOrigin(const HttpRequest& request) const {
   return "";
 }
 
-void Gateway::RespondJson(const std::shared_ptr<HttpExchange>& exchange, http::status status,
+void Gateway::RespondJson(const std::shared_ptr<common::HttpExchange>& exchange, http::status status,
                           std::string body) const {
-  HttpResponse response = MakeResponse(exchange->request(), status, std::move(body));
+  common::HttpResponse response = common::MakeResponse(exchange->request(), status, std::move(body));
   std::string origin = CorsOrigin(exchange->request());
   if (!origin.empty()) response.set(http::field::access_control_allow_origin, origin);
   exchange->Respond(std::move(response));
 }
 
-bool Gateway::Serves(const HttpRequestHeader& header) {
-  RequestTarget target = ParseTarget(std::string_view(header.target().data(), header.target().size()));
+bool Gateway::Serves(const common::HttpRequestHeader& header) {
+  common::RequestTarget target = common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
   return target.path == "/ws" || target.path == "/listen" || target.path == "/disconnect";
 }
 
-bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
-  HttpRequest& request = exchange->request();
-  RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
+bool Gateway::Handle(const std::shared_ptr<common::HttpExchange>& exchange) {
+  common::HttpRequest& request = exchange->request();
+  common::RequestTarget target = common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
   const bool ws = target.path == "/ws";
   const bool listen = target.path == "/listen";
   const bool disconnect = target.path == "/disconnect";
   if (!ws && !listen && !disconnect) return false;
 
   if (request.method() == http::verb::options) {  // CORS preflight
-    HttpResponse response = MakeResponse(request, http::status::ok, "");
+    common::HttpResponse response = common::MakeResponse(request, http::status::ok, "");
     std::string origin = CorsOrigin(request);
     if (!origin.empty()) response.set(http::field::access_control_allow_origin, origin);
     response.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
@@ -263,7 +263,7 @@ bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
   if (ws || listen) {
     // Positions the client presents to resume exactly (common/positions_json.h).
     if (const std::string* text = target.Find("since"); text != nullptr && !text->empty()) {
-      if (auto error = ReadPositionsText(*text, settings_->max_json_depth, &since)) {
+      if (auto error = common::ReadPositionsText(*text, settings_->max_json_depth, &since)) {
         RespondJson(exchange, http::status::unprocessable_entity,
                     nlohmann::json{{error->field, {error->message}}}.dump());
         return true;
@@ -280,9 +280,9 @@ bool Gateway::Handle(const std::shared_ptr<HttpExchange>& exchange) {
   return true;
 }
 
-void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
                               google::protobuf::RepeatedPtrField<v1::Position> since) {
-  HttpRequest& request = exchange->request();
+  common::HttpRequest& request = exchange->request();
   if (!boost::beast::websocket::is_upgrade(request)) {
     RespondJson(exchange, http::status::bad_request,
                 "{\"error\": \"/ws expects a WebSocket upgrade (GET with Upgrade: websocket)\"}");
@@ -290,7 +290,7 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
   }
   auto version = request.find(http::field::sec_websocket_version);
   if (version == request.end() || absl::StripAsciiWhitespace(std::string(version->value())) != "13") {
-    HttpResponse response = MakeResponse(request, http::status::upgrade_required,
+    common::HttpResponse response = common::MakeResponse(request, http::status::upgrade_required,
                                          "{\"error\": \"unsupported Sec-WebSocket-Version (13 required)\"}");
     response.set(http::field::sec_websocket_version, "13");
     exchange->Respond(std::move(response));
@@ -324,9 +324,9 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
       ws::AcceptKey(std::string_view(key->value().data(), key->value().size())),
       "\r\nServer: channelstream\r\n\r\n");
   // 0.7 semantics: the upgrade succeeds and an unknown conn_id is closed right away.
-  std::string normalized = conn_id != nullptr && IsUuid(*conn_id) ? NormalizeUuid(*conn_id) : std::string();
+  std::string normalized = conn_id != nullptr && common::IsUuid(*conn_id) ? common::NormalizeUuid(*conn_id) : std::string();
   boost::beast::flat_buffer leftover;
-  HttpExchange::TakenSocket taken = exchange->TakeSocket(&leftover);
+  common::HttpExchange::TakenSocket taken = exchange->TakeSocket(&leftover);
   boost::system::error_code ec;
   // Leaves Asio: the shard's epoll set watches it from now on (with its SSL, on a TLS port).
   const int fd = taken.socket.release(ec);
@@ -341,15 +341,15 @@ void Gateway::HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, con
   shard->EndTurn();
 }
 
-void Gateway::HandleListen(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+void Gateway::HandleListen(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
                            const std::string* callback, google::protobuf::RepeatedPtrField<v1::Position> since) {
   // 0.7 answers plain JSON to an empty callback=.
-  if (callback != nullptr && !callback->empty() && !IsValidCallbackName(*callback)) {
+  if (callback != nullptr && !callback->empty() && !common::IsValidCallbackName(*callback)) {
     RespondJson(exchange, http::status::unprocessable_entity,
                 "{\"callback\": [\"Invalid callback name: use letters, digits, '_', '.' or '$'.\"]}");
     return;
   }
-  if (conn_id == nullptr || !IsUuid(*conn_id)) {
+  if (conn_id == nullptr || !common::IsUuid(*conn_id)) {
     RespondJson(exchange, http::status::unauthorized, "{\"conn_id\": [\"Unknown connection\"]}");
     return;
   }
@@ -361,17 +361,17 @@ void Gateway::HandleListen(const std::shared_ptr<HttpExchange>& exchange, const 
   auto poll = std::make_shared<LongPoll>(shard->shared_from_this(), exchange, NextHandle(shard->index()),
                                          callback != nullptr ? *callback : std::string(),
                                          CorsOrigin(exchange->request()));
-  poll->Start(NormalizeUuid(*conn_id), std::move(since));
+  poll->Start(common::NormalizeUuid(*conn_id), std::move(since));
   shard->EndTurn();
 }
 
-void Gateway::HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange,
+void Gateway::HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exchange,
                                const std::string* query_conn_id) {
-  HttpRequest& request = exchange->request();
+  common::HttpRequest& request = exchange->request();
   std::string conn_id;
   bool have = false;
   if (request.method() == http::verb::post && !request.body().empty()) {
-    BoundedJsonResult parsed = ParseBoundedJson(request.body(), settings_->max_json_depth);
+    common::BoundedJsonResult parsed = common::ParseBoundedJson(request.body(), settings_->max_json_depth);
     const nlohmann::json& body = parsed.value;
     if (!parsed.ok() || !body.is_object()) {
       RespondJson(exchange, http::status::unprocessable_entity, "{\"_schema\": [\"Invalid input type.\"]}");
@@ -399,7 +399,7 @@ void Gateway::HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange,
                 "{\"conn_id\": [\"Missing data for required field.\"]}");
     return;
   }
-  if (!IsUuid(conn_id)) {
+  if (!common::IsUuid(conn_id)) {
     RespondJson(exchange, http::status::unprocessable_entity, "{\"conn_id\": [\"Not a valid UUID.\"]}");
     return;
   }
@@ -410,7 +410,7 @@ void Gateway::HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange,
     v1::DisconnectResponse response;
   };
   auto call = std::make_shared<Call>();
-  call->request.set_conn_id(NormalizeUuid(conn_id));
+  call->request.set_conn_id(common::NormalizeUuid(conn_id));
   call->context.set_deadline(std::chrono::system_clock::now() +
                              std::chrono::milliseconds(static_cast<long long>(settings_->rpc_timeout * 1000)));
   std::string origin = CorsOrigin(request);
@@ -429,10 +429,10 @@ void Gateway::HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange,
           code = http::status::service_unavailable;
           body = nlohmann::json{{"error", "broker unavailable: " + status.error_message()}}.dump();
         }
-        HttpResponse response = MakeResponse(exchange->request(), code, std::move(body));
+        common::HttpResponse response = common::MakeResponse(exchange->request(), code, std::move(body));
         if (!origin.empty()) response.set(http::field::access_control_allow_origin, origin);
         exchange->Respond(std::move(response));
       });
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

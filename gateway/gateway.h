@@ -16,7 +16,7 @@
 #include "common/http_server.h"
 #include "common/metrics.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 class BrokerLink;
 class Shard;
@@ -36,7 +36,7 @@ class Gateway {
  public:
   // `network_channel`: broker_channel comes from CreateBrokerChannel (split gateway), not from
   // an in-process server (all-in-one, tests); see BrokerLink.
-  Gateway(const Config& config, std::shared_ptr<grpc::Channel> broker_channel, HttpServer& server,
+  Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel, common::HttpServer& server,
           bool network_channel = false);
   ~Gateway();
 
@@ -52,10 +52,10 @@ class Gateway {
   void Stop();
 
   // True if the path is /ws, /listen or /disconnect and the gateway took the exchange.
-  bool Handle(const std::shared_ptr<HttpExchange>& exchange);
+  bool Handle(const std::shared_ptr<common::HttpExchange>& exchange);
   // True if the request is for /ws, /listen or /disconnect. Their bodies are read without
   // authentication (clients present only a conn_id), under max_unauthenticated_body_bytes.
-  static bool Serves(const HttpRequestHeader& header);
+  static bool Serves(const common::HttpRequestHeader& header);
 
   GatewayStats stats() const;
 
@@ -65,24 +65,24 @@ class Gateway {
   void OnDelivery(v1::Delivery* delivery);
   void OnStreamLost(uint64_t generation);
   uint64_t OpenClients() const;
-  Shard* ShardFor(const HttpExchange& exchange) const;
+  Shard* ShardFor(const common::HttpExchange& exchange) const;
   uint64_t NextHandle(size_t shard_index);
   // Access-Control-Allow-Origin for this request ("" for none).
-  std::string CorsOrigin(const HttpRequest& request) const;
+  std::string CorsOrigin(const common::HttpRequest& request) const;
 
   // `since`: the positions the client presented (empty: resume after the broker's marks).
-  void HandleWebSocket(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+  void HandleWebSocket(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
                        google::protobuf::RepeatedPtrField<v1::Position> since);
-  void HandleListen(const std::shared_ptr<HttpExchange>& exchange, const std::string* conn_id,
+  void HandleListen(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
                     const std::string* callback, google::protobuf::RepeatedPtrField<v1::Position> since);
-  void HandleDisconnect(const std::shared_ptr<HttpExchange>& exchange, const std::string* query_conn_id);
-  void RespondJson(const std::shared_ptr<HttpExchange>& exchange, boost::beast::http::status status,
+  void HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* query_conn_id);
+  void RespondJson(const std::shared_ptr<common::HttpExchange>& exchange, boost::beast::http::status status,
                    std::string body) const;
 
   std::string host_;
   std::string configured_id_;
   std::shared_ptr<const GatewaySettings> settings_;
-  HttpServer& server_;
+  common::HttpServer& server_;
   std::unique_ptr<v1::Broker::Stub> stub_;  // unary calls (Disconnect)
   std::shared_ptr<BrokerLink> link_;
   std::vector<std::shared_ptr<Shard>> shards_;
@@ -91,11 +91,11 @@ class Gateway {
   std::atomic<bool> stopped_{false};
   std::atomic<bool> draining_{false};
   // Last: removed from the registry before the shards they read go away.
-  std::vector<CallbackHandle> metric_callbacks_;
+  std::vector<common::CallbackHandle> metric_callbacks_;
 };
 
 // The default gateway_id: this machine's hostname and the port, unique across machines (the
 // bind address 0.0.0.0 would name every gateway alike). Falls back to `host` without a hostname.
 std::string DefaultGatewayId(const std::string& host, int port);
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

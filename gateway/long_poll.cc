@@ -4,11 +4,11 @@
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace http = boost::beast::http;
 
-LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<HttpExchange> exchange, uint64_t handle,
+LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange, uint64_t handle,
                    std::string callback, std::string cors_origin)
     : shard_(std::move(shard)),
       exchange_(std::move(exchange)),
@@ -110,12 +110,12 @@ void LongPoll::Respond(http::status status, std::string body) {
     delivered_.FillDetach(detach);
     shard_->link().Send(generation_, std::move(up));
   }
-  const HttpRequest& request = exchange_->request();
-  HttpResponse response;
+  const common::HttpRequest& request = exchange_->request();
+  common::HttpResponse response;
   if (!callback_.empty() && status == http::status::ok) {
-    response = MakeResponse(request, status, callback_ + "(" + body + ");", "application/javascript");
+    response = common::MakeResponse(request, status, callback_ + "(" + body + ");", "application/javascript");
   } else {
-    response = MakeResponse(request, status, std::move(body));
+    response = common::MakeResponse(request, status, std::move(body));
   }
   if (!cors_origin_.empty()) response.set(http::field::access_control_allow_origin, cors_origin_);
   Bump(shard_->counters().bytes_out, static_cast<int64_t>(response.body().size()));
@@ -127,4 +127,4 @@ void LongPoll::Respond(http::status status, std::string body) {
   shard_->Remove(handle_);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -13,13 +13,13 @@
 #include "gateway/delivered_marks.h"
 #include "gateway/shard.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 class LongPoll : public Client, public std::enable_shared_from_this<LongPoll> {
  public:
   // `callback`: JSONP function name (already validated) or empty; `cors_origin`: the value of
   // Access-Control-Allow-Origin, or empty for none.
-  LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<HttpExchange> exchange, uint64_t handle,
+  LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange, uint64_t handle,
            std::string callback, std::string cors_origin);
 
   // On the shard's loop.
@@ -41,7 +41,7 @@ class LongPoll : public Client, public std::enable_shared_from_this<LongPoll> {
   void Respond(boost::beast::http::status status, std::string body);
 
   std::shared_ptr<Shard> shard_;
-  std::shared_ptr<HttpExchange> exchange_;
+  std::shared_ptr<common::HttpExchange> exchange_;
   const uint64_t handle_;
   const std::string callback_;
   const std::string cors_origin_;
@@ -54,4 +54,4 @@ class LongPoll : public Client, public std::enable_shared_from_this<LongPoll> {
   bool done_ = false;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -13,44 +13,44 @@
 #include "common/process.h"
 #include "gateway/gateway.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 namespace {
 
 constexpr const char* kNotFound =
     "{\"error\": \"not found: this gateway serves /ws, /listen and /disconnect\"}";
 
 int Run(int argc, char** argv, char** envp) {
-  Config config = LoadConfigOrExit(argc, argv, envp, "gateway");
-  BlockShutdownSignals();
+  common::Config config = common::LoadConfigOrExit(argc, argv, envp, "gateway");
+  common::BlockShutdownSignals();
 
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel = CreateBrokerChannel(config, "grpc_gateway_token");
-  if (!broker_channel.ok()) ExitWithStartupError(std::string(broker_channel.status().message()));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel = common::CreateBrokerChannel(config, "grpc_gateway_token");
+  if (!broker_channel.ok()) common::ExitWithStartupError(std::string(broker_channel.status().message()));
   std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
   Gateway* gateway_ptr = nullptr;
-  absl::StatusOr<std::unique_ptr<OpsEndpoints>> ops = OpsEndpoints::Create(config, [&gateway_ptr] {
+  absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> ops = common::OpsEndpoints::Create(config, [&gateway_ptr] {
     if (gateway_ptr == nullptr || !gateway_ptr->stats().broker_connected)
-      return Readiness{false, "broker stream not open (broker_address unreachable?)"};
-    return Readiness{};
+      return common::Readiness{false, "broker stream not open (broker_address unreachable?)"};
+    return common::Readiness{};
   });
-  if (!ops.ok()) ExitWithStartupError(std::string(ops.status().message()));
-  HttpServerOptions options = HttpServerOptionsFromConfig(config);
-  HttpServer http_server(options, [&](std::shared_ptr<HttpExchange> exchange) {
+  if (!ops.ok()) common::ExitWithStartupError(std::string(ops.status().message()));
+  common::HttpServerOptions options = common::HttpServerOptionsFromConfig(config);
+  common::HttpServer http_server(options, [&](std::shared_ptr<common::HttpExchange> exchange) {
     if ((*ops)->Handle(exchange)) return;
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
-    exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
+    exchange->Respond(common::MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
   });
   // Nothing here is signed: every body is read under max_unauthenticated_body_bytes, and other
   // paths are answered 404 from their headers alone.
-  http_server.SetHeaderCheck([](const HttpRequestHeader& header, const boost::asio::ip::address&) {
-    if (Gateway::Serves(header) || OpsEndpoints::Serves(header)) return HeaderVerdict::Unauthenticated();
-    return HeaderVerdict::Refuse(MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
+  http_server.SetHeaderCheck([](const common::HttpRequestHeader& header, const boost::asio::ip::address&) {
+    if (Gateway::Serves(header) || common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
+    return common::HeaderVerdict::Refuse(common::MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
   });
   (*ops)->Install(http_server);
   Gateway gateway(config, channel, http_server, /*network_channel=*/true);
   gateway_ptr = &gateway;
 
   absl::Status listening = http_server.Listen();
-  if (!listening.ok()) ExitWithStartupError(std::string(listening.message()));
+  if (!listening.ok()) common::ExitWithStartupError(std::string(listening.message()));
   gateway.Start();
   http_server.Start();
 
@@ -61,7 +61,7 @@ int Run(int argc, char** argv, char** envp) {
            tls ? "https://" : "http://",
            options.host, ":", http_server.port(), "/listen?conn_id=...  /disconnect");
 
-  std::string signal = WaitForShutdownSignal([&] { ReloadTls(options); });
+  std::string signal = common::WaitForShutdownSignal([&] { common::ReloadTls(options); });
   LOG_INFO("received ", signal, ", shutting down");
   gateway.Drain();  // clients first take what is queued for them, within drain_timeout
   gateway.Stop();
@@ -73,6 +73,6 @@ int Run(int argc, char** argv, char** envp) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::gateway
 
-int main(int argc, char** argv, char** envp) { return channelstream::Run(argc, argv, envp); }
+int main(int argc, char** argv, char** envp) { return channelstream::gateway::Run(argc, argv, envp); }

@@ -4,13 +4,13 @@
 
 #include "gateway/ws_codec.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
-GatewaySettings::GatewaySettings() : GatewaySettings(Config()) {}
+GatewaySettings::GatewaySettings() : GatewaySettings(common::Config()) {}
 
-GatewaySettings GatewaySettings::FromConfig(const Config& config) { return GatewaySettings(config); }
+GatewaySettings GatewaySettings::FromConfig(const common::Config& config) { return GatewaySettings(config); }
 
-GatewaySettings::GatewaySettings(const Config& config)
+GatewaySettings::GatewaySettings(const common::Config& config)
     : heartbeat_interval(config.GetDouble("heartbeat_interval")),
       ws_ping_interval(config.GetDouble("ws_ping_interval")),
       client_timeout(config.GetDouble("client_timeout")),
@@ -38,4 +38,4 @@ double GatewaySettings::tick_seconds() const {
   return std::max(tick, 0.01);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -8,14 +8,14 @@
 #include "common/config.h"
 #include "gateway/frame.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 // No member has an initializer of its own: a default-constructed GatewaySettings is the config
 // key table's defaults (common/config_keys.cc) read through FromConfig, so the defaults are
 // written once and cannot drift from what --help and make_config show.
 struct GatewaySettings {
   GatewaySettings();
-  static GatewaySettings FromConfig(const Config& config);
+  static GatewaySettings FromConfig(const common::Config& config);
 
   double heartbeat_interval;
   double ws_ping_interval;
@@ -40,7 +40,7 @@ struct GatewaySettings {
   double tick_seconds() const;
 
  private:
-  explicit GatewaySettings(const Config& config);
+  explicit GatewaySettings(const common::Config& config);
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

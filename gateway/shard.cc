@@ -5,7 +5,7 @@
 #include "gateway/broker_link.h"
 #include "gateway/settings.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace asio = boost::asio;
 
@@ -188,4 +188,4 @@ void Shard::EndTurn() {
   retired_.clear();
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -21,7 +21,7 @@
 #include "gateway/frame.h"
 #include "gateway/socket_poller.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 class BrokerLink;
 struct GatewaySettings;
@@ -85,7 +85,7 @@ class Shard : public std::enable_shared_from_this<Shard> {
   uint8_t* read_buffer() { return read_buffer_; }
   // The HTTP server's open-connection count: a WebSocket taken over from it gives its slot back
   // here when its socket closes (see HttpServer's max_connections).
-  void set_connection_gauge(ConnectionGauge* gauge) { connection_gauge_ = gauge; }
+  void set_connection_gauge(common::ConnectionGauge* gauge) { connection_gauge_ = gauge; }
   void ReleaseConnection() {
     if (connection_gauge_ != nullptr) connection_gauge_->Release();
   }
@@ -120,7 +120,7 @@ class Shard : public std::enable_shared_from_this<Shard> {
   void EndTurn();
 
  private:
-  ConnectionGauge* connection_gauge_ = nullptr;
+  common::ConnectionGauge* connection_gauge_ = nullptr;
   struct InboxEvent {
     enum Kind { kAttachResult, kFrame, kKick, kStreamLost } kind;
     FramePtr frame;
@@ -157,4 +157,4 @@ class Shard : public std::enable_shared_from_this<Shard> {
   uint8_t read_buffer_[kReadBufferBytes];
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace {
 constexpr uint32_t kWatchedEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -58,4 +58,4 @@ void SocketPoller::Cancel() {
   set_.cancel(ignored);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -13,7 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 // What a registered socket's events are delivered to (epoll's data.ptr).
 class PollTarget {
@@ -58,4 +58,4 @@ class SocketPoller {
   boost::asio::posix::stream_descriptor set_;  // owns the epoll fd
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace {
 
@@ -49,4 +49,4 @@ void TlsClose(SSL* ssl, bool notify) {
   SSL_free(ssl);
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 struct TlsIo {
   enum Kind { kDone, kWantRead, kWantWrite, kClosed, kFailed } kind;
@@ -22,4 +22,4 @@ TlsIo TlsWrite(SSL* ssl, const void* data, size_t size);
 // Best effort close_notify (never waits) when `notify`, then SSL_free. The fd stays open.
 void TlsClose(SSL* ssl, bool notify);
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

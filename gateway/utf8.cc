@@ -1,6 +1,6 @@
 #include "gateway/utf8.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 bool IsValidUtf8(std::string_view text) {
   // Not Beast's check_utf8: like write() below it must not see a null pointer (an empty view).
@@ -23,4 +23,4 @@ bool Utf8Validator::Finish() { return checker_.finish(); }
 
 void Utf8Validator::Reset() { checker_.reset(); }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 // True when `text` is complete, well-formed UTF-8 (the empty string is).
 bool IsValidUtf8(std::string_view text);
@@ -45,4 +45,4 @@ class Utf8Validator {
   boost::beast::websocket::detail::utf8_checker checker_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace channelstream {
+namespace channelstream::gateway {
 namespace {
 
 // Encodes `cp` in exactly `length` bytes (1-4), overlong or out of range if asked to: a test
@@ -214,4 +214,4 @@ TEST(Utf8, FinishRefusesACutSequenceAndStartsOver) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -7,7 +7,7 @@
 
 #include "gateway/utf8.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 namespace ws {
 
 bool IsValidCloseCode(uint16_t code) {
@@ -275,4 +275,4 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
 }
 
 }  // namespace ws
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace channelstream {
+namespace channelstream::gateway {
 namespace ws {
 
 enum Opcode : uint8_t {
@@ -121,4 +121,4 @@ class FrameParser {
 };
 
 }  // namespace ws
-}  // namespace channelstream
+}  // namespace channelstream::gateway

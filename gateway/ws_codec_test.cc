@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace channelstream::ws {
+namespace channelstream::gateway::ws {
 namespace {
 
 std::vector<ClientEvent> FeedAll(FrameParser& parser, const std::string& bytes, bool expect_ok = true) {
@@ -420,9 +420,9 @@ TEST(FrameParser, StaysSmallWhenIdle) {
 }
 
 }  // namespace
-}  // namespace channelstream::ws
+}  // namespace channelstream::gateway::ws
 
-namespace channelstream::ws {
+namespace channelstream::gateway::ws {
 namespace {
 
 // Found by //tests/fuzz:ws_frame_fuzz: a 64-bit length near 2^64 after a fragment wrapped the
@@ -442,4 +442,4 @@ TEST(FrameParserLengths, HugeLengthsAreProtocolErrorsNotAllocations) {
 }
 
 }  // namespace
-}  // namespace channelstream::ws
+}  // namespace channelstream::gateway::ws

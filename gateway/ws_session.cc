@@ -13,7 +13,7 @@
 #include "gateway/settings.h"
 #include "gateway/tls_io.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace {
 constexpr size_t kMaxIov = 64;
@@ -24,7 +24,7 @@ constexpr int kMaxReadsPerEvent = 16;
 }  // namespace
 
 void WsSession::Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                     std::string_view leftover, const std::string& conn_id, SslPtr tls,
+                     std::string_view leftover, const std::string& conn_id, common::SslPtr tls,
                      google::protobuf::RepeatedPtrField<v1::Position> since) {
   auto session = std::make_shared<WsSession>(shard, fd, handle, tls.release());
   WsSession* raw = session.get();
@@ -421,4 +421,4 @@ void WsSession::WriteNow() {
   }
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

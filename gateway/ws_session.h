@@ -17,7 +17,7 @@
 #include "gateway/socket_poller.h"
 #include "gateway/ws_codec.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 class WsSession : public PollTarget, public Client {
  public:
@@ -27,7 +27,7 @@ class WsSession : public PollTarget, public Client {
   // connection's SSL on a TLS port (null: plain socket).
   // `since`: positions the client presented (/ws?since=...), passed on in the Attach.
   static void Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                   std::string_view leftover, const std::string& conn_id, SslPtr tls = nullptr,
+                   std::string_view leftover, const std::string& conn_id, common::SslPtr tls = nullptr,
                    google::protobuf::RepeatedPtrField<v1::Position> since = {});
 
   // Use Open(). The shard owns the session (its client map, then its retired list until the end
@@ -119,4 +119,4 @@ class WsSession : public PollTarget, public Client {
   std::string username_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -7,7 +7,7 @@
 #include "gateway/tls_io.h"
 #include "gateway/ws_session.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 
 namespace {
 constexpr int kMaxTlsReadsPerEvent = 16;  // as for plain sockets: then yield to the others
@@ -64,4 +64,4 @@ bool WsSession::WriteQueuedTls() {
   return true;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -25,14 +25,14 @@ AdminSessions::AdminSessions(std::string admin_user, std::string admin_secret, s
 
 std::string AdminSessions::MakeToken(absl::Time expires, const std::string& nonce) const {
   std::string payload = absl::StrCat(absl::ToUnixSeconds(expires), ".", nonce);
-  return absl::StrCat(payload, ".", HmacSha256Base64Url(cookie_key_, absl::StrCat("admin-session:", payload)));
+  return absl::StrCat(payload, ".", common::HmacSha256Base64Url(cookie_key_, absl::StrCat("admin-session:", payload)));
 }
 
 std::optional<absl::Time> AdminSessions::Verify(const std::string& token) const {
   std::vector<std::string> parts = absl::StrSplit(token, '.');
   int64_t expires = 0;
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &expires)) return std::nullopt;
-  if (!ConstantTimeEquals(token, MakeToken(absl::FromUnixSeconds(expires), parts[1]))) return std::nullopt;
+  if (!common::ConstantTimeEquals(token, MakeToken(absl::FromUnixSeconds(expires), parts[1]))) return std::nullopt;
   return absl::FromUnixSeconds(expires);
 }
 
@@ -57,15 +57,15 @@ AdminSessions::SignIn AdminSessions::TrySignIn(const std::string& address, const
   if (failures.count >= max_failures_ && now - failures.last < throttle_) return SignIn::kThrottled;
   if (now - failures.last >= throttle_) failures.count = 0;
   // Both comparisons always run, so timing does not tell which one failed.
-  bool user_ok = ConstantTimeEquals(user, admin_user_);
-  bool password_ok = ConstantTimeEquals(password, admin_secret_);
+  bool user_ok = common::ConstantTimeEquals(user, admin_user_);
+  bool password_ok = common::ConstantTimeEquals(password, admin_secret_);
   if (!(user_ok && password_ok)) {
     ++failures.count;
     failures.last = now;
     return SignIn::kBadCredentials;
   }
   failures_.erase(address);
-  *cookie = absl::StrCat(kSessionCookie, "=", MakeToken(now + max_age_, NewUuid()),
+  *cookie = absl::StrCat(kSessionCookie, "=", MakeToken(now + max_age_, common::NewUuid()),
                          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=", absl::ToInt64Seconds(max_age_));
   return SignIn::kOk;
 }

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-namespace channelstream {
+namespace channelstream::rest {
 
 namespace {
 // How long one wait lasts while nothing changes: bounds how late the thread sees Stop.
@@ -34,4 +34,4 @@ void BrokerChannelKeeper::Run() {
   }
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-namespace channelstream {
+namespace channelstream::rest {
 
 class BrokerChannelKeeper {
  public:
@@ -32,4 +32,4 @@ class BrokerChannelKeeper {
   std::thread thread_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-namespace channelstream {
+namespace channelstream::rest {
 
 namespace {
 const char* StateName(grpc_connectivity_state state) {
@@ -18,7 +18,7 @@ const char* StateName(grpc_connectivity_state state) {
 }
 }  // namespace
 
-ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel, double timeout_seconds) {
+common::ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel, double timeout_seconds) {
   return [channel = std::move(channel), timeout_seconds] {
     grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
     if (state != GRPC_CHANNEL_READY && timeout_seconds > 0) {
@@ -26,9 +26,9 @@ ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel, do
                                 std::chrono::microseconds(static_cast<int64_t>(timeout_seconds * 1e6)));
       state = channel->GetState(false);
     }
-    if (state == GRPC_CHANNEL_READY) return Readiness{};
-    return Readiness{false, std::string("broker channel ") + StateName(state) + " (broker_address unreachable?)"};
+    if (state == GRPC_CHANNEL_READY) return common::Readiness{};
+    return common::Readiness{false, std::string("broker channel ") + StateName(state) + " (broker_address unreachable?)"};
   };
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

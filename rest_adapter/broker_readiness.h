@@ -8,8 +8,8 @@
 
 #include "common/ops_endpoints.h"
 
-namespace channelstream {
+namespace channelstream::rest {
 
-ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel, double timeout_seconds);
+common::ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel, double timeout_seconds);
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

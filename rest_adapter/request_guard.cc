@@ -13,7 +13,7 @@ namespace {
 GuardVerdict Refuse(int status, nlohmann::json body) { return {false, status, body.dump()}; }
 }  // namespace
 
-GuardVerdict CheckServerRequest(const AddressAllowlist& allowlist, const SignaturePolicy& policy,
+GuardVerdict CheckServerRequest(const common::AddressAllowlist& allowlist, const SignaturePolicy& policy,
                                 const ip::address& remote, const std::optional<std::string>& token,
                                 const std::string& path, absl::Time now) {
   if (!allowlist.Allows(remote))
@@ -21,7 +21,7 @@ GuardVerdict CheckServerRequest(const AddressAllowlist& allowlist, const Signatu
                                                  " is not in allow_posting_from")}});
   if (!token || token->empty())
     return Refuse(403, {{"request", "Missing signature (x-channelstream-secret header or ?secret=)"}});
-  absl::StatusOr<VerifiedToken> verified = VerifyTimestamped(
+  absl::StatusOr<common::VerifiedToken> verified = common::VerifyTimestamped(
       policy.secret, *token, now, policy.validate_age ? policy.max_age : absl::ZeroDuration());
   if (!verified.ok()) return Refuse(401, {{"request", "Bad Signature"}});
   if (policy.require_path && verified->value != path) {

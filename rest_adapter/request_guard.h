@@ -16,7 +16,7 @@
 
 namespace channelstream::rest {
 
-using ::channelstream::AddressAllowlist;  // allow_posting_from (common/address_allowlist.h)
+using ::channelstream::common::AddressAllowlist;  // allow_posting_from (common/address_allowlist.h)
 
 struct SignaturePolicy {
   std::string secret;
@@ -34,7 +34,7 @@ struct GuardVerdict {
 
 // `token` is the header value (or ?secret=), nullopt when absent; `path` is the request path
 // without the query string.
-GuardVerdict CheckServerRequest(const AddressAllowlist& allowlist, const SignaturePolicy& policy,
+GuardVerdict CheckServerRequest(const common::AddressAllowlist& allowlist, const SignaturePolicy& policy,
                                 const boost::asio::ip::address& remote,
                                 const std::optional<std::string>& token, const std::string& path,
                                 absl::Time now);

@@ -11,14 +11,14 @@ namespace {
 
 using boost::asio::ip::make_address;
 
-AddressAllowlist Allow(const std::vector<std::string>& entries) {
-  absl::StatusOr<AddressAllowlist> list = AddressAllowlist::Parse(entries);
+common::AddressAllowlist Allow(const std::vector<std::string>& entries) {
+  absl::StatusOr<common::AddressAllowlist> list = common::AddressAllowlist::Parse(entries);
   EXPECT_TRUE(list.ok()) << list.status();
   return *list;
 }
 
 TEST(AddressAllowlistTest, SingleAddressesAndRanges) {
-  AddressAllowlist list = Allow({"127.0.0.1", "10.1.0.0/16", "::1", "fd00::/8"});
+  common::AddressAllowlist list = Allow({"127.0.0.1", "10.1.0.0/16", "::1", "fd00::/8"});
   EXPECT_TRUE(list.Allows(make_address("127.0.0.1")));
   EXPECT_FALSE(list.Allows(make_address("127.0.0.2")));
   EXPECT_TRUE(list.Allows(make_address("10.1.255.3")));
@@ -29,19 +29,19 @@ TEST(AddressAllowlistTest, SingleAddressesAndRanges) {
 }
 
 TEST(AddressAllowlistTest, IpV4MappedAddressesMatchTheirV4Entry) {
-  AddressAllowlist list = Allow({"192.168.0.0/24"});
+  common::AddressAllowlist list = Allow({"192.168.0.0/24"});
   EXPECT_TRUE(list.Allows(make_address("::ffff:192.168.0.7")));
 }
 
 TEST(AddressAllowlistTest, ZeroAddressAllowsAnything) {
-  AddressAllowlist list = Allow({"0.0.0.0"});
+  common::AddressAllowlist list = Allow({"0.0.0.0"});
   EXPECT_TRUE(list.Allows(make_address("8.8.8.8")));
   EXPECT_TRUE(list.Allows(make_address("2001:db8::1")));
 }
 
 TEST(AddressAllowlistTest, BadEntriesAreNamed) {
   for (const std::string bad : {"localhost", "10.0.0.0/33", "1.2.3", "10.0.0.1/8x"}) {
-    absl::StatusOr<AddressAllowlist> list = AddressAllowlist::Parse({"127.0.0.1", bad});
+    absl::StatusOr<common::AddressAllowlist> list = common::AddressAllowlist::Parse({"127.0.0.1", bad});
     ASSERT_FALSE(list.ok()) << bad;
     EXPECT_NE(list.status().message().find(bad), std::string::npos) << list.status();
   }
@@ -55,10 +55,10 @@ class GuardTest : public ::testing::Test {
   }
   std::string Sign(const std::string& value, absl::Duration ago = absl::ZeroDuration(),
                    const std::string& secret = "s3cret") {
-    return SignTimestamped(secret, value, now_ - ago);
+    return common::SignTimestamped(secret, value, now_ - ago);
   }
 
-  AddressAllowlist allowlist_ = Allow({"127.0.0.1"});
+  common::AddressAllowlist allowlist_ = Allow({"127.0.0.1"});
   SignaturePolicy policy_{"s3cret", true, absl::Seconds(60), true};
   absl::Time now_ = absl::FromUnixSeconds(1800000000);
 };

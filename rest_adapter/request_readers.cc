@@ -23,11 +23,11 @@ bool InvalidInputType(FieldErrors& errors) {
 void ReadConnId(const Json& body, FieldErrors& errors, bool required, std::string* conn_id) {
   std::optional<std::string> value = ReadString(body, "conn_id", errors, required);
   if (!value) return;
-  if (!IsUuid(*value)) {
+  if (!common::IsUuid(*value)) {
     errors.Add("conn_id", "Not a valid UUID.");
     return;
   }
-  *conn_id = NormalizeUuid(*value);
+  *conn_id = common::NormalizeUuid(*value);
 }
 
 // state_public_keys: a list replaces the stored keys; null or absent keeps them (field unset).
@@ -78,16 +78,16 @@ void ReadUsers(const Json& item, const char* field, FieldErrors& errors,
 
 void ReadUuidField(const Json& item, FieldErrors& errors, bool required, std::string* out) {
   if (auto value = ReadString(item, "uuid", errors, required)) {
-    if (!IsUuid(*value)) errors.Add("uuid", "Not a valid UUID.");
-    else *out = NormalizeUuid(*value);
+    if (!common::IsUuid(*value)) errors.Add("uuid", "Not a valid UUID.");
+    else *out = common::NormalizeUuid(*value);
   }
 }
 
 void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors, std::string* out) {
   if (auto value = ReadString(item, field, errors)) {
     absl::Time parsed;
-    if (!ParseTimestamp(*value, &parsed)) errors.Add(field, "Not a valid datetime.");
-    else *out = FormatTimestamp(parsed);
+    if (!common::ParseTimestamp(*value, &parsed)) errors.Add(field, "Not a valid datetime.");
+    else *out = common::FormatTimestamp(parsed);
   }
 }
 
@@ -107,7 +107,7 @@ bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectReques
     CopyConfigs(ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
   *request.mutable_info() = ReadInfoOptions(body, errors);
   if (auto since = body.find("since"); since != body.end()) {
-    if (auto error = ReadPositions(*since, request.mutable_since())) errors.Add(error->field, error->message);
+    if (auto error = common::ReadPositions(*since, request.mutable_since())) errors.Add(error->field, error->message);
   }
   return errors.empty();
 }

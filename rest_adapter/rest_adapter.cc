@@ -8,18 +8,15 @@
 #include "common/log.h"
 #include "common/positions_json.h"
 #include "common/process.h"
-#include "gateway/query.h"
+#include "common/query.h"
 #include "rest_adapter/admin_pages.h"
 #include "rest_adapter/openapi.h"
 #include "rest_adapter/paging_params.h"
 #include "rest_adapter/request_readers.h"
 #include "rest_adapter/translate.h"
 
-namespace channelstream {
+namespace channelstream::rest {
 
-using rest::FieldErrors;
-using rest::Json;
-using rest::Reply;
 namespace http = boost::beast::http;
 
 namespace {
@@ -67,8 +64,8 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
   for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
     size_t eq = pair.find('=');
     std::string_view view(pair.data(), pair.size());
-    std::string key = PercentDecode(view.substr(0, eq), true);
-    std::string value = eq == absl::string_view::npos ? "" : PercentDecode(view.substr(eq + 1), true);
+    std::string key = common::PercentDecode(view.substr(0, eq), true);
+    std::string value = eq == absl::string_view::npos ? "" : common::PercentDecode(view.substr(eq + 1), true);
     form.emplace(std::move(key), std::move(value));
   }
   return form;
@@ -84,14 +81,14 @@ Reply Html(const std::string& html) { return Reply{200, html, "text/html; charse
 
 }  // namespace
 
-RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+RestAdapter::RestAdapter(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
                          ClientEndpoints client_endpoints)
     : channel_(std::move(broker_channel)),
       broker_(v1::Broker::NewStub(channel_)),
       client_endpoints_(client_endpoints) {
-  absl::StatusOr<rest::AddressAllowlist> allowlist =
-      rest::AddressAllowlist::Parse(config.GetList("allow_posting_from"));
-  if (!allowlist.ok()) ExitWithStartupError(std::string(allowlist.status().message()));
+  absl::StatusOr<AddressAllowlist> allowlist =
+      AddressAllowlist::Parse(config.GetList("allow_posting_from"));
+  if (!allowlist.ok()) common::ExitWithStartupError(std::string(allowlist.status().message()));
   allowlist_ = *std::move(allowlist);
   signature_.secret = config.GetString("secret");
   signature_.validate_age = config.GetBool("validate_requests");
@@ -101,7 +98,7 @@ RestAdapter::RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> br
   std::string cookie_key = config.GetString("cookie_secret");
   if (cookie_key.empty())
     cookie_key = absl::StrCat("cookie:", config.GetString("secret"), ":", config.GetString("admin_secret"));
-  admin_ = std::make_unique<rest::AdminSessions>(
+  admin_ = std::make_unique<AdminSessions>(
       config.GetString("admin_user"), config.GetString("admin_secret"), cookie_key,
       absl::Seconds(config.GetDouble("admin_session_max_age")),
       static_cast<int>(config.GetInt("admin_signin_max_failures")),
@@ -119,32 +116,32 @@ std::unique_ptr<grpc::ClientContext> RestAdapter::NewContext() const {
   return context;
 }
 
-void RestAdapter::Handle(std::shared_ptr<HttpExchange> exchange) {
-  const HttpRequest& request = exchange->request();
+void RestAdapter::Handle(std::shared_ptr<common::HttpExchange> exchange) {
+  const common::HttpRequest& request = exchange->request();
   Reply reply = Serve(request, exchange->remote_address(), exchange->authenticated());
   exchange->Respond(ToResponse(request, std::move(reply)));
 }
 
-HttpResponse RestAdapter::ToResponse(const HttpRequestHeader& request, Reply reply) const {
-  HttpResponse response{static_cast<http::status>(reply.status), request.version()};
+common::HttpResponse RestAdapter::ToResponse(const common::HttpRequestHeader& request, Reply reply) const {
+  common::HttpResponse response{static_cast<http::status>(reply.status), request.version()};
   response.set(http::field::server, "channelstream");
   response.set(http::field::content_type, reply.content_type);
   for (const auto& [name, value] : reply.headers) response.insert(name, value);
   AddCorsHeaders(request, response);
-  response.keep_alive(KeepAlive(request));
+  response.keep_alive(common::KeepAlive(request));
   response.body() = std::move(reply.body);
   return response;
 }
 
-HeaderVerdict RestAdapter::CheckHeaders(const HttpRequestHeader& header,
+common::HeaderVerdict RestAdapter::CheckHeaders(const common::HttpRequestHeader& header,
                                         const boost::asio::ip::address& remote) const {
-  RequestTarget target = ParseTarget(std::string_view(header.target().data(), header.target().size()));
+  common::RequestTarget target = common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
   Admission admission = Admit(header, target.path, remote, target.Find("secret"));
-  if (admission.refusal) return HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
-  return admission.authenticated ? HeaderVerdict::Authenticated() : HeaderVerdict::Unauthenticated();
+  if (admission.refusal) return common::HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
+  return admission.authenticated ? common::HeaderVerdict::Authenticated() : common::HeaderVerdict::Unauthenticated();
 }
 
-void RestAdapter::AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const {
+void RestAdapter::AddCorsHeaders(const common::HttpRequestHeader& request, common::HttpResponse& response) const {
   // 0.7: with allow_cors empty every response allows any origin (the demo apps rely on it).
   if (allow_cors_.empty()) {
     response.set(http::field::access_control_allow_origin, "*");
@@ -164,9 +161,9 @@ void RestAdapter::AddCorsHeaders(const HttpRequestHeader& request, HttpResponse&
   }
 }
 
-Reply RestAdapter::Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
+Reply RestAdapter::Serve(const common::HttpRequest& request, const boost::asio::ip::address& remote,
                          bool admitted) {
-  RequestTarget target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  common::RequestTarget target = common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
   try {
     return Dispatch(request, target, remote, admitted);
   } catch (const std::exception& e) {
@@ -203,7 +200,7 @@ bool IsOpenPath(http::verb method, const std::string& path) {
 
 }  // namespace
 
-RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, const std::string& path,
+RestAdapter::Admission RestAdapter::Admit(const common::HttpRequestHeader& request, const std::string& path,
                                           const boost::asio::ip::address& remote,
                                           const std::string* query_secret) const {
   if (IsOpenPath(request.method(), path)) return {};
@@ -219,8 +216,8 @@ RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, cons
   else if (query_secret != nullptr) token = *query_secret;
   if (route->admin_session_ok && !token && AdminSignedIn(request)) return {std::nullopt, true};
   if (route->admin_session_ok && !token && (path == "/api-explorer")) return {Redirect("/admin/sign_in")};
-  rest::GuardVerdict verdict =
-      rest::CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
+  GuardVerdict verdict =
+      CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
   if (!verdict.allowed) {
     LOG_DEBUG("refused ", std::string(request.method_string()), " ", path, " from ", remote.to_string(), ": ",
               verdict.status, " ", verdict.body);
@@ -229,7 +226,7 @@ RestAdapter::Admission RestAdapter::Admit(const HttpRequestHeader& request, cons
   return {std::nullopt, true};
 }
 
-Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& target,
+Reply RestAdapter::Dispatch(const common::HttpRequest& request, const common::RequestTarget& target,
                             const boost::asio::ip::address& remote, bool admitted) {
   const std::string& path = target.path;
   const std::string* query_secret = target.Find("secret");
@@ -240,18 +237,18 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& tar
   if (path == "/admin/sign_in") {
     if (method == http::verb::post) return AdminSignIn(request, remote);
     if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
-    return Html(rest::SignInPage(""));
+    return Html(SignInPage(""));
   }
   if (path == "/admin/sign_out") {
     auto cookie = request.find(http::field::cookie);
     if (cookie != request.end()) admin_->SignOut(std::string(cookie->value()), absl::Now());
     Reply reply = Redirect("/admin/sign_in");
-    reply.headers.emplace_back("Set-Cookie", rest::AdminSessions::SignOutCookie());
+    reply.headers.emplace_back("Set-Cookie", AdminSessions::SignOutCookie());
     return reply;
   }
   if (path == "/admin" || path == "/admin/") {
     if (!AdminSignedIn(request)) return Redirect("/admin/sign_in");
-    return Html(rest::AdminPage());
+    return Html(AdminPage());
   }
 
   if (!admitted) {
@@ -261,12 +258,12 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& tar
 
   if (path == "/api-explorer") {
     if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
-    return Html(rest::ApiExplorerPage());
+    return Html(ApiExplorerPage());
   }
   if (path == "/openapi.json") {
     if (method != http::verb::get) return JsonReply(405, {{"request", "Method not allowed"}});
     std::string host(request[http::field::host]);
-    return JsonReply(200, rest::OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion,
+    return JsonReply(200, OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion,
                                                 client_endpoints_ == ClientEndpoints::kServedHere));
   }
   if (path == "/admin/admin.json") {
@@ -278,9 +275,9 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& tar
   // Every other endpoint takes a JSON body.
   Json body = nullptr;
   if (!request.body().empty()) {
-    BoundedJsonResult parsed = ParseBoundedJson(request.body(), max_json_depth_);
-    if (parsed.error == BoundedJsonResult::Error::kTooDeep)
-      return JsonReply(422, rest::ErrorAtPath(parsed.path, TooDeepMessage(max_json_depth_)));
+    common::BoundedJsonResult parsed = common::ParseBoundedJson(request.body(), max_json_depth_);
+    if (parsed.error == common::BoundedJsonResult::Error::kTooDeep)
+      return JsonReply(422, ErrorAtPath(parsed.path, common::TooDeepMessage(max_json_depth_)));
     if (!parsed.ok()) return JsonReply(400, {{"_schema", {"Invalid JSON body."}}});
     body = std::move(parsed.value);
   }
@@ -302,31 +299,31 @@ Reply RestAdapter::Dispatch(const HttpRequest& request, const RequestTarget& tar
 Reply RestAdapter::Connect(const Json& body) {
   FieldErrors errors;
   v1::ConnectRequest request;
-  if (!rest::ReadConnectRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadConnectRequest(body, errors, &request)) return Invalid(errors);
 
   v1::ConnectResponse response;
   grpc::Status status = broker_->Connect(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
   return JsonReply(200, {{"conn_id", response.conn_id()},
                          {"username", response.username()},
-                         {"state", rest::ParseStoredJson(response.state_json())},
-                         {"public_state", rest::ParseStoredJson(response.public_state_json())},
+                         {"state", ParseStoredJson(response.state_json())},
+                         {"public_state", ParseStoredJson(response.public_state_json())},
                          {"channels", Sorted(response.channels())},
-                         {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
+                         {"channels_info", ChannelsInfoToJson(response.channels_info(),
                                                                     request.info().include_connections())},
-                         {"positions", PositionsToJson(response.positions())}});
+                         {"positions", common::PositionsToJson(response.positions())}});
 }
 
 Reply RestAdapter::Subscribe(const Json& body) {
   FieldErrors errors;
   v1::SubscribeRequest request;
-  if (!rest::ReadSubscribeRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadSubscribeRequest(body, errors, &request)) return Invalid(errors);
 
   v1::SubscribeResponse response;
   grpc::Status status = broker_->Subscribe(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
   return JsonReply(200, {{"channels", Sorted(response.channels())},
-                         {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
+                         {"channels_info", ChannelsInfoToJson(response.channels_info(),
                                                                     request.info().include_connections())},
                          {"subscribed_to", Sorted(response.subscribed_to())}});
 }
@@ -334,13 +331,13 @@ Reply RestAdapter::Subscribe(const Json& body) {
 Reply RestAdapter::Unsubscribe(const Json& body) {
   FieldErrors errors;
   v1::UnsubscribeRequest request;
-  if (!rest::ReadUnsubscribeRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadUnsubscribeRequest(body, errors, &request)) return Invalid(errors);
 
   v1::UnsubscribeResponse response;
   grpc::Status status = broker_->Unsubscribe(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
   return JsonReply(200, {{"channels", Sorted(response.channels())},
-                         {"channels_info", rest::ChannelsInfoToJson(response.channels_info(),
+                         {"channels_info", ChannelsInfoToJson(response.channels_info(),
                                                                     request.info().include_connections())},
                          {"unsubscribed_from", Sorted(response.unsubscribed_from())}});
 }
@@ -348,15 +345,15 @@ Reply RestAdapter::Unsubscribe(const Json& body) {
 Reply RestAdapter::UserState(const Json& body) {
   FieldErrors errors;
   v1::UserStateRequest request;
-  if (!rest::ReadUserStateRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadUserStateRequest(body, errors, &request)) return Invalid(errors);
 
   v1::UserStateResponse response;
   grpc::Status status = broker_->SetUserState(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
   Json changed = Json::array();
   for (const v1::StateChange& change : response.changed_state())
-    changed.push_back({{"key", change.key()}, {"value", rest::ParseStoredJson(change.value_json())}});
-  return JsonReply(200, {{"user_state", rest::ParseStoredJson(response.user_state_json())},
+    changed.push_back({{"key", change.key()}, {"value", ParseStoredJson(change.value_json())}});
+  return JsonReply(200, {{"user_state", ParseStoredJson(response.user_state_json())},
                          {"changed_state", changed},
                          {"public_keys", std::vector<std::string>(response.public_keys().begin(),
                                                                   response.public_keys().end())}});
@@ -366,7 +363,7 @@ namespace {
 
 Json MessagesToJson(const google::protobuf::RepeatedPtrField<std::string>& messages) {
   Json list = Json::array();
-  for (const std::string& message : messages) list.push_back(rest::ParseStoredJson(message));
+  for (const std::string& message : messages) list.push_back(ParseStoredJson(message));
   return list;
 }
 
@@ -375,21 +372,21 @@ Json MessagesToJson(const google::protobuf::RepeatedPtrField<std::string>& messa
 Reply RestAdapter::PublishMessages(const Json& body) {
   FieldErrors errors;
   v1::PublishRequest request;
-  if (!rest::ReadPublishRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadPublishRequest(body, errors, &request)) return Invalid(errors);
 
   v1::PublishResponse response;
   grpc::Status status = broker_->Publish(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
   Json echo = Json::array();
   for (const v1::PublishedMessage& message : response.messages())
-    echo.push_back(rest::ParseStoredJson(message.message_json()));
+    echo.push_back(ParseStoredJson(message.message_json()));
   return JsonReply(200, echo);
 }
 
 Reply RestAdapter::EditMessages(const Json& body) {
   FieldErrors errors;
   v1::EditMessagesRequest request;
-  if (!rest::ReadEditMessagesRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadEditMessagesRequest(body, errors, &request)) return Invalid(errors);
 
   v1::EditMessagesResponse response;
   grpc::Status status = broker_->EditMessages(NewContext().get(), request, &response);
@@ -400,7 +397,7 @@ Reply RestAdapter::EditMessages(const Json& body) {
 Reply RestAdapter::DeleteMessages(const Json& body) {
   FieldErrors errors;
   v1::DeleteMessagesRequest request;
-  if (!rest::ReadDeleteMessagesRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadDeleteMessagesRequest(body, errors, &request)) return Invalid(errors);
 
   v1::DeleteMessagesResponse response;
   grpc::Status status = broker_->DeleteMessages(NewContext().get(), request, &response);
@@ -411,35 +408,35 @@ Reply RestAdapter::DeleteMessages(const Json& body) {
 Reply RestAdapter::ChannelConfig(const Json& body) {
   FieldErrors errors;
   v1::ChannelConfigRequest request;
-  if (!rest::ReadChannelConfigRequest(body, errors, &request)) return Invalid(errors);
+  if (!ReadChannelConfigRequest(body, errors, &request)) return Invalid(errors);
   v1::ChannelConfigResponse response;
   grpc::Status status = broker_->SetChannelConfig(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
-  return JsonReply(200, rest::ChannelsInfoToJson(response.channels_info(), false));
+  return JsonReply(200, ChannelsInfoToJson(response.channels_info(), false));
 }
 
-Reply RestAdapter::Info(const Json& body, const RequestTarget& target) {
+Reply RestAdapter::Info(const Json& body, const common::RequestTarget& target) {
   v1::InfoRequest request;
   FieldErrors errors;
-  rest::PagingParams paging;
-  rest::ReadPagingQuery(target.params, errors, &paging);
-  rest::ReadPagingBody(body, errors, &paging);
-  if (!rest::ReadInfoRequest(body, errors, &request)) return Invalid(errors);
+  PagingParams paging;
+  ReadPagingQuery(target.params, errors, &paging);
+  ReadPagingBody(body, errors, &paging);
+  if (!ReadInfoRequest(body, errors, &request)) return Invalid(errors);
   if (!errors.empty()) return Invalid(errors);
   request.set_limit(paging.limit);
   request.set_cursor(paging.cursor);
   v1::InfoResponse response;
   grpc::Status status = broker_->Info(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
-  Json answer = rest::ChannelsInfoToJson(response.channels_info(), request.info().include_connections());
-  rest::AddNextCursor(paging, response.next_cursor(), &answer);
+  Json answer = ChannelsInfoToJson(response.channels_info(), request.info().include_connections());
+  AddNextCursor(paging, response.next_cursor(), &answer);
   return JsonReply(200, answer);
 }
 
-Reply RestAdapter::AdminJson(const RequestTarget& target) {
+Reply RestAdapter::AdminJson(const common::RequestTarget& target) {
   FieldErrors errors;
-  rest::PagingParams paging;
-  rest::ReadPagingQuery(target.params, errors, &paging);
+  PagingParams paging;
+  ReadPagingQuery(target.params, errors, &paging);
   if (!errors.empty()) return Invalid(errors);
   v1::AdminInfoRequest request;
   request.set_limit(paging.limit);
@@ -447,34 +444,34 @@ Reply RestAdapter::AdminJson(const RequestTarget& target) {
   v1::AdminInfoResponse response;
   grpc::Status status = broker_->AdminInfo(NewContext().get(), request, &response);
   if (!status.ok()) return FromStatus(status);
-  Json answer = rest::AdminInfoToJson(response);
-  rest::AddNextCursor(paging, response.next_cursor(), &answer);
+  Json answer = AdminInfoToJson(response);
+  AddNextCursor(paging, response.next_cursor(), &answer);
   return JsonReply(200, answer);
 }
 
-bool RestAdapter::AdminSignedIn(const HttpRequestHeader& request) const {
+bool RestAdapter::AdminSignedIn(const common::HttpRequestHeader& request) const {
   auto cookie = request.find(http::field::cookie);
   return cookie != request.end() && admin_->IsSignedIn(std::string(cookie->value()), absl::Now());
 }
 
-Reply RestAdapter::AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote) {
+Reply RestAdapter::AdminSignIn(const common::HttpRequest& request, const boost::asio::ip::address& remote) {
   std::map<std::string, std::string> form = ParseForm(request.body());
   std::string cookie;
   switch (admin_->TrySignIn(remote.to_string(), form["username"], form["password"], absl::Now(), &cookie)) {
-    case rest::AdminSessions::SignIn::kOk: {
+    case AdminSessions::SignIn::kOk: {
       Reply reply = Redirect("/admin");
       reply.headers.emplace_back("Set-Cookie", cookie);
       return reply;
     }
-    case rest::AdminSessions::SignIn::kThrottled: {
-      Reply reply{429, rest::SignInPage("Too many failed sign-ins from your address; wait and try again."),
+    case AdminSessions::SignIn::kThrottled: {
+      Reply reply{429, SignInPage("Too many failed sign-ins from your address; wait and try again."),
                   "text/html; charset=utf-8"};
       return reply;
     }
-    case rest::AdminSessions::SignIn::kBadCredentials:
+    case AdminSessions::SignIn::kBadCredentials:
       break;
   }
-  return Reply{401, rest::SignInPage("Wrong user name or password."), "text/html; charset=utf-8"};
+  return Reply{401, SignInPage("Wrong user name or password."), "text/html; charset=utf-8"};
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

@@ -15,14 +15,13 @@
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
 #include "common/http_server.h"
-#include "gateway/query.h"
+#include "common/query.h"
 #include "rest_adapter/admin_session.h"
 #include "rest_adapter/request_guard.h"
 #include "rest_adapter/validation.h"
 
-namespace channelstream {
+namespace channelstream::rest {
 
-namespace rest {
 // One answer, before CORS headers are added.
 struct Reply {
   Reply() = default;
@@ -34,7 +33,6 @@ struct Reply {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 };
-}  // namespace rest
 
 class RestAdapter {
  public:
@@ -44,62 +42,61 @@ class RestAdapter {
 
   // Exits the process with a clear message if the configuration cannot work (bad
   // allow_posting_from entry): better at startup than on the first request.
-  RestAdapter(const Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+  RestAdapter(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
               ClientEndpoints client_endpoints = ClientEndpoints::kServedHere);
 
   // Answers every request it is given (unknown paths: 404 JSON).
-  void Handle(std::shared_ptr<HttpExchange> exchange);
+  void Handle(std::shared_ptr<common::HttpExchange> exchange);
   // The HttpServer's HeaderCheck: address, signature and session checks from the headers alone,
   // so a refused request's body is never read; unknown paths are refused the same way.
-  HeaderVerdict CheckHeaders(const HttpRequestHeader& header, const boost::asio::ip::address& remote) const;
+  common::HeaderVerdict CheckHeaders(const common::HttpRequestHeader& header, const boost::asio::ip::address& remote) const;
 
   // The routing core without the network, for tests. `admitted`: CheckHeaders already passed.
-  rest::Reply Serve(const HttpRequest& request, const boost::asio::ip::address& remote,
+  Reply Serve(const common::HttpRequest& request, const boost::asio::ip::address& remote,
                     bool admitted = false);
 
  private:
-  using Json = rest::Json;
   // Where a request stands before its body is read.
   struct Admission {
-    std::optional<rest::Reply> refusal;  // answer this instead
+    std::optional<Reply> refusal;  // answer this instead
     bool authenticated = false;          // signed, or an admin session
   };
-  Admission Admit(const HttpRequestHeader& request, const std::string& path,
+  Admission Admit(const common::HttpRequestHeader& request, const std::string& path,
                   const boost::asio::ip::address& remote, const std::string* query_secret) const;
-  rest::Reply Dispatch(const HttpRequest& request, const RequestTarget& target,
+  Reply Dispatch(const common::HttpRequest& request, const common::RequestTarget& target,
                        const boost::asio::ip::address& remote, bool admitted);
-  HttpResponse ToResponse(const HttpRequestHeader& request, rest::Reply reply) const;
+  common::HttpResponse ToResponse(const common::HttpRequestHeader& request, Reply reply) const;
 
   // Server API endpoints; `body` is the parsed JSON (null when the body was empty).
-  rest::Reply Connect(const Json& body);
-  rest::Reply Subscribe(const Json& body);
-  rest::Reply Unsubscribe(const Json& body);
-  rest::Reply UserState(const Json& body);
-  rest::Reply PublishMessages(const Json& body);
-  rest::Reply EditMessages(const Json& body);
-  rest::Reply DeleteMessages(const Json& body);
-  rest::Reply ChannelConfig(const Json& body);
+  Reply Connect(const Json& body);
+  Reply Subscribe(const Json& body);
+  Reply Unsubscribe(const Json& body);
+  Reply UserState(const Json& body);
+  Reply PublishMessages(const Json& body);
+  Reply EditMessages(const Json& body);
+  Reply DeleteMessages(const Json& body);
+  Reply ChannelConfig(const Json& body);
   // Both page with `limit` and `cursor` (query parameters; for /info also body keys).
-  rest::Reply Info(const Json& body, const RequestTarget& target);
-  rest::Reply AdminJson(const RequestTarget& target);
+  Reply Info(const Json& body, const common::RequestTarget& target);
+  Reply AdminJson(const common::RequestTarget& target);
 
   // Admin panel.
-  rest::Reply AdminSignIn(const HttpRequest& request, const boost::asio::ip::address& remote);
-  bool AdminSignedIn(const HttpRequestHeader& request) const;
+  Reply AdminSignIn(const common::HttpRequest& request, const boost::asio::ip::address& remote);
+  bool AdminSignedIn(const common::HttpRequestHeader& request) const;
 
   std::unique_ptr<grpc::ClientContext> NewContext() const;
-  void AddCorsHeaders(const HttpRequestHeader& request, HttpResponse& response) const;
+  void AddCorsHeaders(const common::HttpRequestHeader& request, common::HttpResponse& response) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Broker::Stub> broker_;
-  rest::AddressAllowlist allowlist_;
-  rest::SignaturePolicy signature_;
+  AddressAllowlist allowlist_;
+  SignaturePolicy signature_;
   std::vector<std::string> allow_cors_;
-  std::unique_ptr<rest::AdminSessions> admin_;
+  std::unique_ptr<AdminSessions> admin_;
   absl::Duration rpc_timeout_;
   std::string scheme_;  // http_scheme / enforce_https for generated URLs
   int max_json_depth_;
   ClientEndpoints client_endpoints_;
 };
 
-}  // namespace channelstream
+}  // namespace channelstream::rest

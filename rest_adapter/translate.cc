@@ -34,7 +34,7 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
   std::map<std::string, v1::ChannelConfig> result;
   for (const auto& [name, raw] : configs.items()) {
     FieldErrors nested;
-    if (name.empty() || Utf8Length(name) > 256) nested.Add("_schema", LengthMessage(1, 256));
+    if (name.empty() || common::Utf8Length(name) > 256) nested.Add("_schema", LengthMessage(1, 256));
     if (!raw.is_object()) {
       nested.Add("_schema", kInvalidType);
       errors.AddNested(name, nested);

@@ -51,7 +51,7 @@ std::optional<std::string> ReadString(const Json& object, const std::string& fie
     return std::nullopt;
   }
   const std::string& text = value->get_ref<const std::string&>();
-  if (!LengthOk(Utf8Length(text), min_length, max_length)) {
+  if (!LengthOk(common::Utf8Length(text), min_length, max_length)) {
     errors.Add(field, LengthMessage(min_length, max_length));
     return std::nullopt;
   }
@@ -96,7 +96,7 @@ std::optional<std::vector<std::string>> ReadStringList(const Json& object, const
     const Json& item = (*value)[i];
     if (!item.is_string()) {
       item_errors.Add(std::to_string(i), "Not a valid string.");
-    } else if (!LengthOk(Utf8Length(item.get_ref<const std::string&>()), min_length, max_length)) {
+    } else if (!LengthOk(common::Utf8Length(item.get_ref<const std::string&>()), min_length, max_length)) {
       item_errors.Add(std::to_string(i), LengthMessage(min_length, max_length));
     } else {
       items.push_back(item.get<std::string>());

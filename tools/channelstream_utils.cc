@@ -9,7 +9,7 @@
 #include "common/config.h"
 #include "tools/make_config.h"
 
-namespace channelstream {
+namespace channelstream::tools {
 namespace {
 
 constexpr const char* kUsage =
@@ -29,7 +29,7 @@ int MakeConfig(int argc, char** argv, char** envp) {
     if ((arg == "-o" || arg == "--output") && i + 1 < argc) output = argv[++i];
     else return Fail("make_config: unexpected argument '" + arg + "'\n" + kUsage);
   }
-  Config config;
+  common::Config config;
   absl::Status env = config.LoadEnvironment(envp);
   if (!env.ok()) return Fail(std::string(env.message()));
   absl::StatusOr<std::string> ini = RenderIni(config);
@@ -51,15 +51,15 @@ int MakeConfig(int argc, char** argv, char** envp) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::tools
 
 int main(int argc, char** argv, char** envp) {
   std::string command = argc > 1 ? argv[1] : "";
-  if (command == "make_config") return channelstream::MakeConfig(argc, argv, envp);
+  if (command == "make_config") return channelstream::tools::MakeConfig(argc, argv, envp);
   if (command == "-h" || command == "--help" || command == "help") {
-    std::cout << channelstream::kUsage;
+    std::cout << channelstream::tools::kUsage;
     return 0;
   }
-  return channelstream::Fail((command.empty() ? std::string("missing command") : "unknown command '" + command + "'") +
-                             "\n" + channelstream::kUsage);
+  return channelstream::tools::Fail((command.empty() ? std::string("missing command") : "unknown command '" + command + "'") +
+                             "\n" + channelstream::tools::kUsage);
 }

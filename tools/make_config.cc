@@ -3,16 +3,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace channelstream {
+namespace channelstream::tools {
 
-absl::StatusOr<std::string> RenderIni(const Config& config) {
+absl::StatusOr<std::string> RenderIni(const common::Config& config) {
   std::string text =
       "# Channelstream configuration, written by `channelstream_utils make_config`.\n"
       "# Load it with `-i FILE`. Every key can also be set by the environment variable\n"
       "# CHANNELSTREAM_<KEY> (over this file) or by `--KEY VALUE` (over both).\n"
       "# Lists are comma-separated.\n\n"
       "[channelstream]\n";
-  for (const ConfigKey& key : AllConfigKeys()) {
+  for (const common::ConfigKey& key : common::AllConfigKeys()) {
     const std::string value = config.GetString(key.name);
     if (absl::StrContains(value, '\n') || absl::StrContains(value, '\r'))
       return absl::InvalidArgumentError(absl::StrCat(key.name, ": a value with a line break cannot go in an ini file"));
@@ -23,4 +23,4 @@ absl::StatusOr<std::string> RenderIni(const Config& config) {
   return text;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::tools

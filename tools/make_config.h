@@ -7,9 +7,9 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 
-namespace channelstream {
+namespace channelstream::tools {
 
 // Fails (INVALID_ARGUMENT naming the key) only for a value an ini line cannot hold (a newline).
-absl::StatusOr<std::string> RenderIni(const Config& config);
+absl::StatusOr<std::string> RenderIni(const common::Config& config);
 
-}  // namespace channelstream
+}  // namespace channelstream::tools

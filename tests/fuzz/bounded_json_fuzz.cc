@@ -21,13 +21,13 @@
 
 namespace {
 
-using channelstream::BoundedJsonResult;
-using channelstream::ParseBoundedJson;
+using channelstream::common::BoundedJsonResult;
+using channelstream::common::ParseBoundedJson;
 using channelstream::fuzz::FuzzInput;
 using Json = nlohmann::json;
 
 // Small depths, the deployed default (the config key table's max_json_depth), and nonsense.
-const int kDepths[] = {1, 2, 3, 4, 5, 8, 16, static_cast<int>(channelstream::Config().GetInt("max_json_depth")), 0, -1};
+const int kDepths[] = {1, 2, 3, 4, 5, 8, 16, static_cast<int>(channelstream::common::Config().GetInt("max_json_depth")), 0, -1};
 
 // Container nesting of a JSON text (brackets outside strings): for valid JSON, the value's depth.
 int TextDepth(std::string_view text) {
@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(result.value.is_discarded());
     if (result.error == BoundedJsonResult::Error::kTooDeep) {
       FUZZ_CHECK(static_cast<int>(result.path.size()) <= limit);  // names at most the levels opened
-      FUZZ_CHECK(!channelstream::TooDeepMessage(max_depth).empty());
+      FUZZ_CHECK(!channelstream::common::TooDeepMessage(max_depth).empty());
     } else {
       FUZZ_CHECK(result.error == BoundedJsonResult::Error::kInvalid);
       FUZZ_CHECK(result.path.empty());

@@ -57,11 +57,11 @@ std::string Unescape(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const std::string out = channelstream::EscapeForLog(text);
+  const std::string out = channelstream::common::EscapeForLog(text);
 
   FUZZ_CHECK(Printable(out));
-  FUZZ_CHECK(channelstream::IsValidUtf8(out));
-  FUZZ_CHECK(channelstream::EscapeForLog(out) == out);
+  FUZZ_CHECK(channelstream::gateway::IsValidUtf8(out));
+  FUZZ_CHECK(channelstream::common::EscapeForLog(out) == out);
   FUZZ_CHECK(out.size() >= text.size() && out.size() <= 4 * text.size());
   if (Printable(text)) FUZZ_CHECK(out == text);
   if (text.find('\\') == std::string_view::npos) FUZZ_CHECK(Unescape(out) == text);

@@ -1,7 +1,7 @@
 // Fuzzes HTTP request parsing as common/http_server.cc does it: Boost.Beast's
 // request_parser<string_body> with a 16 KiB header limit and the body limit (max_request_body_bytes,
 // or max_unauthenticated_body_bytes once the headers are in), fed the bytes in pieces through
-// put(), then the request target through gateway/query.h. Input: [flags][split seed][bytes...].
+// put(), then the request target through common/query.h. Input: [flags][split seed][bytes...].
 //
 // Checks: the parser never consumes more than it was given; the bytes parsed whole and in pieces
 // both fail (the same way when it is the body limit) or give the same request; a complete request keeps within the header limit
@@ -19,7 +19,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 
-#include "gateway/query.h"
+#include "common/query.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -137,8 +137,8 @@ void Inspect(const http::request<http::string_body>& request) {
   (void)request[http::field::host];
   (void)request.count("x-channelstream-secret");
   const std::string_view target(request.target().data(), request.target().size());
-  const channelstream::RequestTarget parsed = channelstream::ParseTarget(target);
-  FUZZ_CHECK(parsed.path == channelstream::PercentDecode(target.substr(0, target.find('?')), false));
+  const channelstream::common::RequestTarget parsed = channelstream::common::ParseTarget(target);
+  FUZZ_CHECK(parsed.path == channelstream::common::PercentDecode(target.substr(0, target.find('?')), false));
   for (const auto& [key, value] : parsed.params) FUZZ_CHECK(parsed.Find(key) != nullptr && *parsed.Find(key) == value);
 }
 

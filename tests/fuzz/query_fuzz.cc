@@ -1,4 +1,4 @@
-// Fuzzes the request-target helpers of gateway/query.h (ParseTarget, Find, PercentDecode,
+// Fuzzes the request-target helpers of common/query.h (ParseTarget, Find, PercentDecode,
 // IsValidCallbackName). Input: [flags][text...].
 //
 // Checks, on the text as a raw request target: the path is the percent-decoded part before '?';
@@ -14,15 +14,15 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/query.h"
+#include "common/query.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
 
-using channelstream::IsValidCallbackName;
-using channelstream::ParseTarget;
-using channelstream::PercentDecode;
-using channelstream::RequestTarget;
+using channelstream::common::IsValidCallbackName;
+using channelstream::common::ParseTarget;
+using channelstream::common::PercentDecode;
+using channelstream::common::RequestTarget;
 using channelstream::fuzz::FuzzInput;
 
 bool Unreserved(char c) {

@@ -32,7 +32,7 @@ using rest::FieldErrors;
 using rest::Json;
 
 // The REST adapter's depth limit as deployed by default (the config key table's max_json_depth).
-const int kDepth = static_cast<int>(channelstream::Config().GetInt("max_json_depth"));
+const int kDepth = static_cast<int>(channelstream::common::Config().GetInt("max_json_depth"));
 
 // A 422 body: {"field": ["message", ...] or a nested error object}.
 void CheckErrorObject(const Json& errors) {
@@ -48,7 +48,7 @@ void CheckErrorObject(const Json& errors) {
 }
 
 void CheckLength(const std::string& text, size_t min_length, size_t max_length) {
-  const size_t length = channelstream::Utf8Length(text);
+  const size_t length = channelstream::common::Utf8Length(text);
   FUZZ_CHECK(length >= min_length && length <= max_length);
 }
 
@@ -58,19 +58,19 @@ void CheckNames(const google::protobuf::RepeatedPtrField<std::string>& names, si
 
 void CheckUuid(const std::string& id, bool required) {
   if (id.empty() && !required) return;
-  FUZZ_CHECK(channelstream::IsUuid(id) && channelstream::NormalizeUuid(id) == id);
+  FUZZ_CHECK(channelstream::common::IsUuid(id) && channelstream::common::NormalizeUuid(id) == id);
 }
 
 void CheckTimestamp(const std::string& timestamp) {
   if (timestamp.empty()) return;
   absl::Time parsed;
-  FUZZ_CHECK(channelstream::ParseTimestamp(timestamp, &parsed));
-  FUZZ_CHECK(channelstream::FormatTimestamp(parsed) == timestamp);
+  FUZZ_CHECK(channelstream::common::ParseTimestamp(timestamp, &parsed));
+  FUZZ_CHECK(channelstream::common::FormatTimestamp(parsed) == timestamp);
 }
 
 // A `_json` field as the broker reads it: valid, within the depth limit, an object if required.
 void CheckJson(const std::string& text, bool object) {
-  channelstream::BoundedJsonResult parsed = channelstream::ParseBoundedJson(text, kDepth);
+  channelstream::common::BoundedJsonResult parsed = channelstream::common::ParseBoundedJson(text, kDepth);
   FUZZ_CHECK(parsed.ok());
   if (object) FUZZ_CHECK(parsed.value.is_object());
 }
@@ -83,7 +83,7 @@ void CheckRequest(const v1::ConnectRequest& request) {
   if (!request.user_state_json().empty()) CheckJson(request.user_state_json(), true);
   if (!request.has_state_public_keys()) FUZZ_CHECK(request.state_public_keys().values().empty());
   // Presented positions: bounded, at most one for the private stream (channel empty).
-  FUZZ_CHECK(static_cast<size_t>(request.since_size()) <= channelstream::kMaxPresentedPositions);
+  FUZZ_CHECK(static_cast<size_t>(request.since_size()) <= channelstream::common::kMaxPresentedPositions);
   int private_streams = 0;
   for (const v1::Position& position : request.since()) private_streams += position.channel().empty();
   FUZZ_CHECK(private_streams <= 1);
@@ -167,9 +167,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Json body = nullptr;  // an empty body
   if (!text.empty()) {
-    channelstream::BoundedJsonResult parsed = channelstream::ParseBoundedJson(text, kDepth);
-    if (parsed.error == channelstream::BoundedJsonResult::Error::kTooDeep) {
-      const Json error = rest::ErrorAtPath(parsed.path, channelstream::TooDeepMessage(kDepth));
+    channelstream::common::BoundedJsonResult parsed = channelstream::common::ParseBoundedJson(text, kDepth);
+    if (parsed.error == channelstream::common::BoundedJsonResult::Error::kTooDeep) {
+      const Json error = rest::ErrorAtPath(parsed.path, channelstream::common::TooDeepMessage(kDepth));
       CheckErrorObject(error);
       FUZZ_CHECK(!error.dump().empty());
       return 0;

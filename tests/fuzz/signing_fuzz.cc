@@ -47,11 +47,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Duration max_age = absl::Seconds(max_age_seconds);
 
   // Sign, then verify.
-  const std::string token = channelstream::SignTimestamped(secret, value, signed_at);
+  const std::string token = channelstream::common::SignTimestamped(secret, value, signed_at);
   FUZZ_CHECK(token.size() > value.size() + 2 && token.compare(0, value.size(), value) == 0);
   FUZZ_CHECK(token[value.size()] == '.');
-  absl::StatusOr<channelstream::VerifiedToken> verified =
-      channelstream::VerifyTimestamped(secret, token, now, max_age);
+  absl::StatusOr<channelstream::common::VerifiedToken> verified =
+      channelstream::common::VerifyTimestamped(secret, token, now, max_age);
   const absl::Duration age = absl::Seconds(offset_seconds);
   const bool expired = max_age > absl::ZeroDuration() && (age > max_age || age < -absl::Seconds(1));
   if (expired) {
@@ -79,17 +79,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
   }
   if (changed != token &&
-      channelstream::VerifyTimestamped(secret, changed, now, max_age).status().code() !=
+      channelstream::common::VerifyTimestamped(secret, changed, now, max_age).status().code() !=
           absl::StatusCode::kPermissionDenied) {
     // Only a cut at a separator can pass: the value itself may be a token (the seeds hold some).
     FUZZ_CHECK(changed.size() < token.size() && token.compare(0, changed.size(), changed) == 0 &&
                token[changed.size()] == '.');
   }
-  FUZZ_CHECK(channelstream::VerifyTimestamped(secret + "x", token, now, max_age).status().code() ==
+  FUZZ_CHECK(channelstream::common::VerifyTimestamped(secret + "x", token, now, max_age).status().code() ==
              absl::StatusCode::kPermissionDenied);
 
   // The value as a token (the seeds hold real ones): never a crash; accepted means it was signed.
-  absl::StatusOr<channelstream::VerifiedToken> raw = channelstream::VerifyTimestamped(secret, value, now, max_age);
+  absl::StatusOr<channelstream::common::VerifiedToken> raw = channelstream::common::VerifyTimestamped(secret, value, now, max_age);
   const absl::StatusCode code = raw.status().code();
   FUZZ_CHECK(code == absl::StatusCode::kOk || code == absl::StatusCode::kPermissionDenied ||
              code == absl::StatusCode::kDeadlineExceeded);
@@ -100,13 +100,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Helpers.
   std::string decoded;
-  const std::string encoded = channelstream::Base64UrlEncode(value);
+  const std::string encoded = channelstream::common::Base64UrlEncode(value);
   FUZZ_CHECK(Base64UrlAlphabet(encoded));
-  FUZZ_CHECK(channelstream::Base64UrlDecode(encoded, &decoded) && decoded == value);
-  channelstream::Base64UrlDecode(value, &decoded);  // anything: no crash
-  const std::string mac = channelstream::HmacSha256Base64Url(secret, value);
+  FUZZ_CHECK(channelstream::common::Base64UrlDecode(encoded, &decoded) && decoded == value);
+  channelstream::common::Base64UrlDecode(value, &decoded);  // anything: no crash
+  const std::string mac = channelstream::common::HmacSha256Base64Url(secret, value);
   FUZZ_CHECK(mac.size() == 43 && Base64UrlAlphabet(mac));
-  FUZZ_CHECK(channelstream::ConstantTimeEquals(secret, value) == (secret == value));
-  FUZZ_CHECK(channelstream::ConstantTimeEquals(token, token));
+  FUZZ_CHECK(channelstream::common::ConstantTimeEquals(secret, value) == (secret == value));
+  FUZZ_CHECK(channelstream::common::ConstantTimeEquals(token, token));
   return 0;
 }

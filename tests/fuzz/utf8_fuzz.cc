@@ -19,9 +19,9 @@
 
 namespace {
 
-using channelstream::IsValidUtf8;
-using channelstream::Utf8Length;
-using channelstream::Utf8Validator;
+using channelstream::gateway::IsValidUtf8;
+using channelstream::common::Utf8Length;
+using channelstream::gateway::Utf8Validator;
 using channelstream::fuzz::DecodeUtf8;
 using channelstream::fuzz::FuzzInput;
 using channelstream::fuzz::ScanUtf8;

@@ -18,7 +18,7 @@ namespace {
 using channelstream::fuzz::FuzzInput;
 using channelstream::fuzz::IsWellFormedUtf8;
 using channelstream::fuzz::Splitter;
-using namespace channelstream::ws;
+using namespace channelstream::gateway::ws;
 
 constexpr size_t kLimits[] = {0, 1, 16, 125, 126, 1024, 65536, 1 << 20};
 

@@ -72,7 +72,7 @@ class GatewayBrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     broker_config_.Set("gc_conns_after", "30", "test").IgnoreError();
-    broker_ = std::make_unique<BrokerRuntime>(broker_config_);
+    broker_ = std::make_unique<broker::BrokerRuntime>(broker_config_);
     grpc::ServerBuilder builder;
     builder.RegisterService(broker_->service());
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port_);
@@ -149,8 +149,8 @@ class GatewayBrokerTest : public ::testing::Test {
     return found;
   }
 
-  Config broker_config_;
-  std::unique_ptr<BrokerRuntime> broker_;
+  common::Config broker_config_;
+  std::unique_ptr<broker::BrokerRuntime> broker_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;

@@ -7,11 +7,11 @@
 
 #include "gtest/gtest.h"
 
-namespace channelstream {
+namespace channelstream::gateway {
 namespace {
 
-double TableDouble(const std::string& key) { return Config().GetDouble(key); }
-long long TableInt(const std::string& key) { return Config().GetInt(key); }
+double TableDouble(const std::string& key) { return common::Config().GetDouble(key); }
+long long TableInt(const std::string& key) { return common::Config().GetInt(key); }
 
 TEST(GatewaySettingsTest, DefaultsAreTheConfigKeyTable) {
   const GatewaySettings settings;
@@ -28,8 +28,8 @@ TEST(GatewaySettingsTest, DefaultsAreTheConfigKeyTable) {
   EXPECT_EQ(settings.max_queue_messages, static_cast<size_t>(TableInt("max_queue_messages")));
   EXPECT_EQ(settings.max_client_message_bytes, static_cast<size_t>(TableInt("max_client_message_bytes")));
   EXPECT_EQ(settings.max_json_depth, TableInt("max_json_depth"));
-  EXPECT_EQ(settings.allowed_origins, Config().GetList("allowed_origins"));
-  EXPECT_EQ(settings.allow_cors, Config().GetList("allow_cors"));
+  EXPECT_EQ(settings.allowed_origins, common::Config().GetList("allowed_origins"));
+  EXPECT_EQ(settings.allow_cors, common::Config().GetList("allow_cors"));
   ASSERT_NE(settings.heartbeat_frame, nullptr);
   ASSERT_NE(settings.ping_frame, nullptr);
   // The documented values, as a check that the table itself did not move by accident.
@@ -38,7 +38,7 @@ TEST(GatewaySettingsTest, DefaultsAreTheConfigKeyTable) {
 }
 
 TEST(GatewaySettingsTest, EachFieldReadsItsOwnKey) {
-  Config config;
+  common::Config config;
   const std::string source = "test";
   ASSERT_TRUE(config.Set("heartbeat_interval", "1.5", source).ok());
   ASSERT_TRUE(config.Set("ws_ping_interval", "2.5", source).ok());
@@ -74,4 +74,4 @@ TEST(GatewaySettingsTest, EachFieldReadsItsOwnKey) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::gateway

@@ -29,7 +29,7 @@ namespace {
 const char* kConn = "11111111-1111-4111-8111-111111111111";
 constexpr double kTimeout = 5;  // seconds: the bound on every wait (none is a fixed sleep)
 
-using ws::ClientFrame;
+using gateway::ws::ClientFrame;
 
 // A blocking-free WebSocket client over a plain socket: every read waits with poll() up to a
 // deadline, so "nothing more arrives" is an answer and not a hang.
@@ -99,7 +99,7 @@ class RawWsClient {
       double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
       auto frame = ReadFrame(left > 0 ? left : 0);
       if (!frame) return frame;
-      if (frame->opcode == ws::kPing || (frame->opcode == ws::kText && frame->payload == "[]")) continue;
+      if (frame->opcode == gateway::ws::kPing || (frame->opcode == gateway::ws::kText && frame->payload == "[]")) continue;
       return frame;
     }
   }
@@ -116,9 +116,9 @@ class RawWsClient {
   // Round trip: a ping the server must answer, proving the connection is open and every frame
   // sent before it was processed.
   bool Alive(const std::string& token = "alive?") {
-    Send(ClientFrame(ws::kPing, token));
+    Send(ClientFrame(gateway::ws::kPing, token));
     auto reply = ReadReply();
-    return reply && reply->opcode == ws::kPong && reply->payload == token;
+    return reply && reply->opcode == gateway::ws::kPong && reply->payload == token;
   }
 
  private:
@@ -223,7 +223,7 @@ class GatewayWsConformanceTest : public ::testing::Test {
   static void ExpectCloseFrame(RawWsClient& client, uint16_t code) {
     auto frame = client.ReadReply();
     ASSERT_TRUE(frame.has_value()) << "no close frame";
-    ASSERT_EQ(frame->opcode, ws::kClose) << "got opcode " << int{frame->opcode} << ": " << Printable(frame->payload);
+    ASSERT_EQ(frame->opcode, gateway::ws::kClose) << "got opcode " << int{frame->opcode} << ": " << Printable(frame->payload);
     EXPECT_EQ(frame->close_code(), code) << Printable(frame->payload);
     EXPECT_TRUE(client.WaitEndOfStream()) << "the TCP connection stays open or more frames follow";
   }
@@ -237,34 +237,34 @@ class GatewayWsConformanceTest : public ::testing::Test {
 
 TEST_F(GatewayWsConformanceTest, ReservedBitsAreProtocolErrors) {
   for (uint8_t rsv : {0x10, 0x20, 0x40, 0x70}) {
-    std::string frame = ClientFrame(ws::kText, "hello");
+    std::string frame = ClientFrame(gateway::ws::kText, "hello");
     frame[0] = static_cast<char>(frame[0] | rsv);
-    ExpectClosedWith(frame, ws::kProtocolError, "rsv " + std::to_string(rsv));
+    ExpectClosedWith(frame, gateway::ws::kProtocolError, "rsv " + std::to_string(rsv));
   }
-  std::string ping = ClientFrame(ws::kPing, "p");
+  std::string ping = ClientFrame(gateway::ws::kPing, "p");
   ping[0] = static_cast<char>(ping[0] | 0x40);
-  ExpectClosedWith(ping, ws::kProtocolError, "rsv1 on a ping");
+  ExpectClosedWith(ping, gateway::ws::kProtocolError, "rsv1 on a ping");
 }
 
 TEST_F(GatewayWsConformanceTest, ReservedOpcodesAreProtocolErrors) {
   for (uint8_t opcode : {3, 4, 5, 6, 7, 11, 12, 13, 14, 15}) {
-    std::string frame = ClientFrame(ws::kText, "x");
+    std::string frame = ClientFrame(gateway::ws::kText, "x");
     frame[0] = static_cast<char>(0x80 | opcode);
-    ExpectClosedWith(frame, ws::kProtocolError, "opcode " + std::to_string(opcode));
+    ExpectClosedWith(frame, gateway::ws::kProtocolError, "opcode " + std::to_string(opcode));
   }
 }
 
 TEST_F(GatewayWsConformanceTest, UnmaskedClientFrameIsAProtocolError) {
-  ExpectClosedWith(ws::ServerFrame(ws::kText, "unmasked"), ws::kProtocolError, "unmasked text");
+  ExpectClosedWith(gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"), gateway::ws::kProtocolError, "unmasked text");
 }
 
 TEST_F(GatewayWsConformanceTest, LongOrFragmentedControlFramesAreProtocolErrors) {
-  ExpectClosedWith(ClientFrame(ws::kPing, std::string(126, 'p')), ws::kProtocolError, "ping of 126 bytes");
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000) + std::string(124, 'r')), ws::kProtocolError,
+  ExpectClosedWith(ClientFrame(gateway::ws::kPing, std::string(126, 'p')), gateway::ws::kProtocolError, "ping of 126 bytes");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + std::string(124, 'r')), gateway::ws::kProtocolError,
                    "close of 126 bytes");
-  ExpectClosedWith(ClientFrame(ws::kPing, "p", false) + ClientFrame(ws::kContinuation, "q"), ws::kProtocolError,
+  ExpectClosedWith(ClientFrame(gateway::ws::kPing, "p", false) + ClientFrame(gateway::ws::kContinuation, "q"), gateway::ws::kProtocolError,
                    "fragmented ping");
-  ExpectClosedWith(ClientFrame(ws::kPong, "p", false), ws::kProtocolError, "fragmented pong");
+  ExpectClosedWith(ClientFrame(gateway::ws::kPong, "p", false), gateway::ws::kProtocolError, "fragmented pong");
 }
 
 // --- Ping / pong (Autobahn 2.x) ---
@@ -274,16 +274,16 @@ TEST_F(GatewayWsConformanceTest, PingIsAnsweredWithItsPayload) {
   std::string binary;
   for (int i = 0; i < 125; ++i) binary.push_back(static_cast<char>(0xFF - i));
   for (const std::string& payload : {std::string(), std::string("Hello, world!"), binary}) {
-    client->Send(ClientFrame(ws::kPing, payload));
+    client->Send(ClientFrame(gateway::ws::kPing, payload));
     auto reply = client->ReadReply();
     ASSERT_TRUE(reply.has_value());
-    EXPECT_EQ(reply->opcode, ws::kPong);
+    EXPECT_EQ(reply->opcode, gateway::ws::kPong);
     EXPECT_TRUE(reply->fin);
     EXPECT_EQ(reply->payload, payload);
   }
   // Ten pings in one write: ten pongs, in order (Autobahn 2.10).
   std::string burst;
-  for (int i = 0; i < 10; ++i) burst += ClientFrame(ws::kPing, "n" + std::to_string(i));
+  for (int i = 0; i < 10; ++i) burst += ClientFrame(gateway::ws::kPing, "n" + std::to_string(i));
   client->Send(burst);
   for (int i = 0; i < 10; ++i) {
     auto reply = client->ReadReply();
@@ -294,32 +294,32 @@ TEST_F(GatewayWsConformanceTest, PingIsAnsweredWithItsPayload) {
 
 TEST_F(GatewayWsConformanceTest, UnsolicitedPongIsIgnored) {
   auto client = Open();
-  client->Send(ClientFrame(ws::kPong, "") + ClientFrame(ws::kPong, "unsolicited"));
+  client->Send(ClientFrame(gateway::ws::kPong, "") + ClientFrame(gateway::ws::kPong, "unsolicited"));
   EXPECT_TRUE(client->Alive());  // the pongs drew no answer: the first reply is the ping's pong
 }
 
 // --- Fragmentation (Autobahn 5.x) ---
 
 TEST_F(GatewayWsConformanceTest, ContinuationWithoutStartIsAProtocolError) {
-  ExpectClosedWith(ClientFrame(ws::kContinuation, "fragment", true), ws::kProtocolError, "lone final continuation");
-  ExpectClosedWith(ClientFrame(ws::kContinuation, "fragment", false), ws::kProtocolError, "lone continuation");
+  ExpectClosedWith(ClientFrame(gateway::ws::kContinuation, "fragment", true), gateway::ws::kProtocolError, "lone final continuation");
+  ExpectClosedWith(ClientFrame(gateway::ws::kContinuation, "fragment", false), gateway::ws::kProtocolError, "lone continuation");
 }
 
 TEST_F(GatewayWsConformanceTest, NewMessageInsideAFragmentedOneIsAProtocolError) {
-  ExpectClosedWith(ClientFrame(ws::kText, "frag", false) + ClientFrame(ws::kText, "ment"), ws::kProtocolError,
+  ExpectClosedWith(ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kText, "ment"), gateway::ws::kProtocolError,
                    "text inside text");
-  ExpectClosedWith(ClientFrame(ws::kBinary, "frag", false) + ClientFrame(ws::kText, "ment", false),
-                   ws::kProtocolError, "text inside binary");
+  ExpectClosedWith(ClientFrame(gateway::ws::kBinary, "frag", false) + ClientFrame(gateway::ws::kText, "ment", false),
+                   gateway::ws::kProtocolError, "text inside binary");
 }
 
 TEST_F(GatewayWsConformanceTest, ControlFramesBetweenFragmentsAreAnswered) {
   auto client = Open();
-  client->Send(ClientFrame(ws::kText, "frag", false) + ClientFrame(ws::kPing, "between"));
+  client->Send(ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kPing, "between"));
   auto reply = client->ReadReply();
   ASSERT_TRUE(reply.has_value());
-  EXPECT_EQ(reply->opcode, ws::kPong);
+  EXPECT_EQ(reply->opcode, gateway::ws::kPong);
   EXPECT_EQ(reply->payload, "between");
-  client->Send(ClientFrame(ws::kPong, "") + ClientFrame(ws::kContinuation, "ment", true));
+  client->Send(ClientFrame(gateway::ws::kPong, "") + ClientFrame(gateway::ws::kContinuation, "ment", true));
   EXPECT_TRUE(client->Alive());
 }
 
@@ -331,11 +331,11 @@ TEST_F(GatewayWsConformanceTest, ValidUtf8TextIsAccepted) {
   for (const std::string& text : {std::string("Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!"),
                                   kosme, std::string("\xf4\x8f\xbf\xbf"), std::string("\xef\xbf\xbe"),
                                   std::string("\xed\x9f\xbf\xee\x80\x80")}) {
-    client->Send(ClientFrame(ws::kText, text));
+    client->Send(ClientFrame(gateway::ws::kText, text));
   }
   // The same text split into two fragments at every byte boundary, one connection throughout.
   for (size_t i = 0; i <= kosme.size(); ++i) {
-    client->Send(ClientFrame(ws::kText, kosme.substr(0, i), false) + ClientFrame(ws::kContinuation, kosme.substr(i)));
+    client->Send(ClientFrame(gateway::ws::kText, kosme.substr(0, i), false) + ClientFrame(gateway::ws::kContinuation, kosme.substr(i)));
   }
   EXPECT_TRUE(client->Alive());
 }
@@ -347,7 +347,7 @@ TEST_F(GatewayWsConformanceTest, InvalidUtf8TextClosesWithInvalidPayload) {
         std::string("\xf4\x90\x80\x80"), std::string("\xf5\x80\x80\x80"),                                 // > U+10FFFF
         std::string("\xed\xbf\xbf"), std::string("\x80"), std::string("\xfe\xff"),
         std::string("\xce\xba\xe1\xbd")}) {                                                               // truncated
-    ExpectClosedWith(ClientFrame(ws::kText, text), ws::kInvalidPayload, Printable(text));
+    ExpectClosedWith(ClientFrame(gateway::ws::kText, text), gateway::ws::kInvalidPayload, Printable(text));
   }
 }
 
@@ -356,9 +356,9 @@ TEST_F(GatewayWsConformanceTest, InvalidUtf8SplitAcrossFragmentsClosesWithInvali
   for (const std::string& text : {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64"),
                                   std::string("\xf4\x90\x80\x80"), std::string("\xce\xba\xe1\xbd")}) {
     for (size_t i = 0; i <= text.size(); ++i) {
-      ExpectClosedWith(ClientFrame(ws::kText, text.substr(0, i), false) +
-                           ClientFrame(ws::kContinuation, text.substr(i), true),
-                       ws::kInvalidPayload, Printable(text) + " cut at " + std::to_string(i));
+      ExpectClosedWith(ClientFrame(gateway::ws::kText, text.substr(0, i), false) +
+                           ClientFrame(gateway::ws::kContinuation, text.substr(i), true),
+                       gateway::ws::kInvalidPayload, Printable(text) + " cut at " + std::to_string(i));
     }
   }
 }
@@ -366,69 +366,69 @@ TEST_F(GatewayWsConformanceTest, InvalidUtf8SplitAcrossFragmentsClosesWithInvali
 TEST_F(GatewayWsConformanceTest, InvalidUtf8PrefixFailsBeforeTheMessageEnds) {
   // Autobahn 6.4.1-6.4.2: the connection is closed on the bad fragment, while the message is
   // still open (no final frame ever sent).
-  ExpectClosedWith(ClientFrame(ws::kText, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", false) +
-                       ClientFrame(ws::kContinuation, "\xf4\x90\x80\x80", false),
-                   ws::kInvalidPayload, "> U+10FFFF in the second fragment");
-  ExpectClosedWith(ClientFrame(ws::kText, "ok \xed\xa0", false), ws::kInvalidPayload, "half a surrogate");
+  ExpectClosedWith(ClientFrame(gateway::ws::kText, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", false) +
+                       ClientFrame(gateway::ws::kContinuation, "\xf4\x90\x80\x80", false),
+                   gateway::ws::kInvalidPayload, "> U+10FFFF in the second fragment");
+  ExpectClosedWith(ClientFrame(gateway::ws::kText, "ok \xed\xa0", false), gateway::ws::kInvalidPayload, "half a surrogate");
 }
 
 TEST_F(GatewayWsConformanceTest, MessageEndingInsideASequenceFailsAtItsEnd) {
   auto client = Open();
-  client->Send(ClientFrame(ws::kText, "\xce\xba\xe1\xbd", false));
+  client->Send(ClientFrame(gateway::ws::kText, "\xce\xba\xe1\xbd", false));
   EXPECT_TRUE(client->Alive());  // a valid beginning: not refused yet
-  client->Send(ClientFrame(ws::kContinuation, "", true));
-  ExpectCloseFrame(*client, ws::kInvalidPayload);
+  client->Send(ClientFrame(gateway::ws::kContinuation, "", true));
+  ExpectCloseFrame(*client, gateway::ws::kInvalidPayload);
 }
 
 // --- Closing handshake (Autobahn 7.x) ---
 
 TEST_F(GatewayWsConformanceTest, ValidCloseCodesAreEchoed) {
   for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
-    ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(code) + "reason"), code, "code " + std::to_string(code));
+    ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(code) + "reason"), code, "code " + std::to_string(code));
   }
-  ExpectClosedWith(ClientFrame(ws::kClose, ""), ws::kNormalClosure, "empty close");
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"),
-                   ws::kNormalClosure, "UTF-8 reason");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, ""), gateway::ws::kNormalClosure, "empty close");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"),
+                   gateway::ws::kNormalClosure, "UTF-8 reason");
 }
 
 TEST_F(GatewayWsConformanceTest, InvalidCloseCodesAreAnsweredWithProtocolError) {
   for (uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
-    ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(code)), ws::kProtocolError, "code " + std::to_string(code));
+    ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(code)), gateway::ws::kProtocolError, "code " + std::to_string(code));
   }
 }
 
 TEST_F(GatewayWsConformanceTest, OneByteClosePayloadIsAProtocolError) {
-  ExpectClosedWith(ClientFrame(ws::kClose, "\x03"), ws::kProtocolError, "1-byte close");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, "\x03"), gateway::ws::kProtocolError, "1-byte close");
 }
 
 TEST_F(GatewayWsConformanceTest, CloseReasonThatIsNotUtf8IsInvalidPayload) {
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
-                   ws::kInvalidPayload, "surrogate in the reason");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
+                   gateway::ws::kInvalidPayload, "surrogate in the reason");
 }
 
 TEST_F(GatewayWsConformanceTest, NothingIsProcessedAfterTheClientsClose) {
   // Autobahn 7.1.2-7.1.5: a second close, a ping, a message, a malformed frame or the rest of a
   // fragmented message after the close: none draws anything but the one close answer.
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000)) + ClientFrame(ws::kClose, CodeBytes(1001)),
-                   ws::kNormalClosure, "two closes");
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000)) + ClientFrame(ws::kPing, "after"), ws::kNormalClosure,
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kClose, CodeBytes(1001)),
+                   gateway::ws::kNormalClosure, "two closes");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kPing, "after"), gateway::ws::kNormalClosure,
                    "ping after close");
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000)) + ClientFrame(ws::kText, "after"), ws::kNormalClosure,
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kText, "after"), gateway::ws::kNormalClosure,
                    "text after close");
-  ExpectClosedWith(ClientFrame(ws::kClose, CodeBytes(1000)) + ws::ServerFrame(ws::kText, "unmasked"),
-                   ws::kNormalClosure, "malformed frame after close");
-  ExpectClosedWith(ClientFrame(ws::kText, "frag", false) + ClientFrame(ws::kClose, CodeBytes(1000)) +
-                       ClientFrame(ws::kContinuation, "ment", true),
-                   ws::kNormalClosure, "close between fragments");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"),
+                   gateway::ws::kNormalClosure, "malformed frame after close");
+  ExpectClosedWith(ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kClose, CodeBytes(1000)) +
+                       ClientFrame(gateway::ws::kContinuation, "ment", true),
+                   gateway::ws::kNormalClosure, "close between fragments");
   // The same with the frames after the close arriving in a later read.
   auto client = Open();
   ASSERT_TRUE(client->Alive());
-  client->Send(ClientFrame(ws::kClose, CodeBytes(3000)));
+  client->Send(ClientFrame(gateway::ws::kClose, CodeBytes(3000)));
   auto frame = client->ReadReply();
   ASSERT_TRUE(frame.has_value());
-  EXPECT_EQ(frame->opcode, ws::kClose);
+  EXPECT_EQ(frame->opcode, gateway::ws::kClose);
   EXPECT_EQ(frame->close_code(), 3000);
-  client->Send(ClientFrame(ws::kPing, "late") + ws::ServerFrame(ws::kText, "unmasked"));
+  client->Send(ClientFrame(gateway::ws::kPing, "late") + gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"));
   EXPECT_TRUE(client->WaitEndOfStream());
 }
 

@@ -30,14 +30,14 @@ class TestGateway {
  public:
   TestGateway(std::shared_ptr<grpc::Channel> channel, const std::map<std::string, std::string>& overrides) {
     for (const auto& [key, value] : overrides) EXPECT_TRUE(config_.Set(key, value, "test").ok()) << key;
-    HttpServerOptions options;
+    common::HttpServerOptions options;
     options.port = 0;
     options.threads = 2;
-    server_ = std::make_unique<HttpServer>(options, [this](std::shared_ptr<HttpExchange> exchange) {
+    server_ = std::make_unique<common::HttpServer>(options, [this](std::shared_ptr<common::HttpExchange> exchange) {
       if (gateway_ != nullptr && gateway_->Handle(exchange)) return;
-      exchange->Respond(MakeResponse(exchange->request(), boost::beast::http::status::not_found, "{}"));
+      exchange->Respond(common::MakeResponse(exchange->request(), boost::beast::http::status::not_found, "{}"));
     });
-    gateway_ = std::make_unique<Gateway>(config_, channel, *server_);
+    gateway_ = std::make_unique<gateway::Gateway>(config_, channel, *server_);
     EXPECT_TRUE(server_->Listen().ok());
     gateway_->Start();
     server_->Start();
@@ -50,16 +50,16 @@ class TestGateway {
     server_->Stop();
   }
   int port() const { return server_->port(); }
-  Gateway& gateway() { return *gateway_; }
+  gateway::Gateway& gateway() { return *gateway_; }
   // Waits until the gateway's broker stream is open.
   bool WaitConnected(double seconds = 5) {
     return PollUntil([this] { return gateway_->stats().broker_connected; }, seconds);
   }
 
  private:
-  Config config_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<Gateway> gateway_;
+  common::Config config_;
+  std::unique_ptr<common::HttpServer> server_;
+  std::unique_ptr<gateway::Gateway> gateway_;
   bool stopped_ = false;
 };
 

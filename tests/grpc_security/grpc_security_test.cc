@@ -36,8 +36,8 @@ class GrpcSecurityTest : public ::testing::Test {
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
 
-  static Config MakeConfig(const Settings& settings) {
-    Config config;
+  static common::Config MakeConfig(const Settings& settings) {
+    common::Config config;
     for (const auto& [key, value] : settings) EXPECT_TRUE(config.Set(key, value, "test").ok()) << key;
     return config;
   }
@@ -50,8 +50,8 @@ class GrpcSecurityTest : public ::testing::Test {
 
   absl::Status StartBroker(const Settings& settings, const std::string& address = "127.0.0.1:0") {
     broker_config_ = MakeConfig(settings);
-    runtime_ = std::make_unique<BrokerRuntime>(broker_config_);
-    absl::StatusOr<BrokerGrpcServer> started = StartBrokerGrpcServer(broker_config_, runtime_->service(), address);
+    runtime_ = std::make_unique<broker::BrokerRuntime>(broker_config_);
+    absl::StatusOr<broker::BrokerGrpcServer> started = broker::StartBrokerGrpcServer(broker_config_, runtime_->service(), address);
     if (!started.ok()) return started.status();
     server_ = std::move(started->server);
     port_ = started->port;
@@ -61,7 +61,7 @@ class GrpcSecurityTest : public ::testing::Test {
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::shared_ptr<grpc::Channel> Client(Settings settings, const std::string& token_key = "grpc_backend_token") {
     settings["broker_address"] = Address();
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateBrokerChannel(MakeConfig(settings), token_key);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = common::CreateBrokerChannel(MakeConfig(settings), token_key);
     EXPECT_TRUE(channel.ok()) << channel.status();
     return channel.ok() ? *channel : nullptr;
   }
@@ -128,8 +128,8 @@ class GrpcSecurityTest : public ::testing::Test {
   }
 
   static TestPki* pki_;
-  Config broker_config_;
-  std::unique_ptr<BrokerRuntime> runtime_;
+  common::Config broker_config_;
+  std::unique_ptr<broker::BrokerRuntime> runtime_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };
@@ -242,9 +242,9 @@ TEST_F(GrpcSecurityTest, NonLoopbackPlaintextListenerRefusesToStart) {
 
 TEST_F(GrpcSecurityTest, PortInUseIsAnError) {
   ASSERT_TRUE(StartBroker({}).ok());
-  Config config;
-  BrokerRuntime second(config);
-  absl::StatusOr<BrokerGrpcServer> again = StartBrokerGrpcServer(config, second.service(), Address());
+  common::Config config;
+  broker::BrokerRuntime second(config);
+  absl::StatusOr<broker::BrokerGrpcServer> again = broker::StartBrokerGrpcServer(config, second.service(), Address());
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("cannot listen on broker_listen"), std::string::npos);
 }

@@ -42,7 +42,7 @@ class SplitTlsTest : public ::testing::Test {
   }
   static HttpResult SignedPost(int port, const std::string& path, const nlohmann::json& body) {
     return HttpCall(port, http::verb::post, path, body.dump(),
-                    {{"x-channelstream-secret", SignTimestamped("secret", path, absl::Now())}});
+                    {{"x-channelstream-secret", common::SignTimestamped("secret", path, absl::Now())}});
   }
 
   static TestPki* pki_;

@@ -217,7 +217,7 @@ class LoadGenerator {
   const std::string& Token(const std::string& path) {
     const int64_t now = NowNanos();
     if (now - token_time_ > 1000000000LL || token_path_ != path) {
-      token_ = SignTimestamped(o_.secret, path, absl::Now());
+      token_ = common::SignTimestamped(o_.secret, path, absl::Now());
       token_time_ = now;
       token_path_ = path;
     }

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace channelstream {
+namespace channelstream::common {
 
 struct RequestTarget {
   std::string path;
@@ -23,4 +23,4 @@ std::string PercentDecode(std::string_view text, bool plus_is_space);
 // JSONP callback names: non-empty, at most 128 of [A-Za-z0-9_.$], so the answer cannot inject script.
 bool IsValidCallbackName(std::string_view name);
 
-}  // namespace channelstream
+}  // namespace channelstream::common

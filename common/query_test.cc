@@ -1,8 +1,8 @@
-#include "gateway/query.h"
+#include "common/query.h"
 
 #include <gtest/gtest.h>
 
-namespace channelstream {
+namespace channelstream::common {
 namespace {
 
 TEST(ParseTarget, SplitsPathAndDecodesParameters) {
@@ -32,4 +32,4 @@ TEST(CallbackName, AllowsOnlySafeCharacters) {
 }
 
 }  // namespace
-}  // namespace channelstream
+}  // namespace channelstream::common

@@ -1,8 +1,8 @@
-#include "gateway/query.h"
+#include "common/query.h"
 
 #include <cctype>
 
-namespace channelstream {
+namespace channelstream::common {
 
 namespace {
 int HexValue(char c) {
@@ -60,4 +60,4 @@ bool IsValidCallbackName(std::string_view name) {
   return true;
 }
 
-}  // namespace channelstream
+}  // namespace channelstream::common
