@@ -56,8 +56,7 @@ TEST_F(CatchupTest, LongPollCycleLosesAndDuplicatesNothing) {
     // The answer carried everything: the gateway reports the last offset it delivered.
     v1::Detach detach;
     detach.set_handle(100 + poll);
-    detach.set_has_marks(true);
-    v1::ChannelMark* mark = detach.add_delivered();
+    v1::ChannelMark* mark = detach.mutable_delivered()->add_marks();
     mark->set_channel("room");
     mark->set_seq(state->channels().at("room").seq);
     state->Detach(gw, 100 + poll, now, &detach);
@@ -81,8 +80,7 @@ TEST_F(CatchupTest, DetachWithMarksKeepsFramesInFlightDue) {
   ASSERT_EQ(seqs.size(), 2u);
   v1::Detach detach;
   detach.set_handle(1);
-  detach.set_has_marks(true);
-  v1::ChannelMark* mark = detach.add_delivered();
+  v1::ChannelMark* mark = detach.mutable_delivered()->add_marks();
   mark->set_channel("room");
   mark->set_seq(seqs[0]);
   state->Detach(gw, 1, now, &detach);

@@ -30,7 +30,7 @@ TEST(BrokerConcurrencyTest, HandlersGatewaysAndGcRunInParallel) {
       for (const GatewayItem& item : items) {
         v1::GatewayDown down = ToGatewayDown(item);
         if (down.has_attach_result()) ++attach_results;
-        if (down.has_delivery()) delivered_handles += down.delivery().handles_size();
+        for (const v1::Delivery& delivery : down.batch().deliveries()) delivered_handles += delivery.handles_size();
       }
     }
   });
@@ -99,7 +99,6 @@ TEST(BrokerConcurrencyTest, HandlersGatewaysAndGcRunInParallel) {
         v1::UserStateResponse state_response;
         service.SetUserState(nullptr, &state, &state_response);  // may race with GC: NOT_FOUND ok
         v1::InfoRequest info;
-        info.set_all_channels(true);
         v1::InfoResponse info_response;
         ASSERT_TRUE(service.Info(nullptr, &info, &info_response).ok());
         if (round % 3 == 0) {

@@ -120,8 +120,7 @@ TEST_F(ConnectTest, FreshStateOnlyForNewUsersAndUserStateMerged) {
   request.set_username("alice");
   request.set_fresh_user_state_json(R"({"color":"red","n":1})");
   request.set_user_state_json(R"({"n":2,"f":1.5,"b":true,"z":null})");
-  request.add_state_public_keys("color");
-  request.set_state_public_keys_set(true);
+  request.mutable_state_public_keys()->add_values("color");
   v1::ConnectResponse response;
   ASSERT_TRUE(ConnectWith(*state, request, now, &response).ok());
   EXPECT_EQ(Json::parse(response.state_json()),
@@ -131,7 +130,6 @@ TEST_F(ConnectTest, FreshStateOnlyForNewUsersAndUserStateMerged) {
   // Second connect: fresh state ignored, merge continues, public keys kept when not set.
   request.set_fresh_user_state_json(R"({"color":"blue","extra":1})");
   request.set_user_state_json(R"({"n":3})");
-  request.set_state_public_keys_set(false);
   request.clear_state_public_keys();
   ASSERT_TRUE(ConnectWith(*state, request, now, &response).ok());
   Json stateJson = Json::parse(response.state_json());
@@ -308,8 +306,7 @@ TEST_F(ConnectTest, SetUserStateMergesAndReportsChanges) {
   Connect("alice", {});
   request.set_user("alice");
   request.set_user_state_json(R"({"a":1,"b":"x"})");
-  request.add_state_public_keys("a");
-  request.set_state_public_keys_set(true);
+  request.mutable_state_public_keys()->add_values("a");
   ASSERT_TRUE(state->SetUserState(request, now, &response, &out).ok());
   EXPECT_EQ(response.changed_state_size(), 2);
   ASSERT_EQ(response.public_keys_size(), 1);
@@ -333,13 +330,11 @@ TEST_F(ConnectTest, InfoHonoursOptions) {
   request.add_channels("a");
   request.add_channels("b");
   request.set_user_state_json(R"({"secret":1,"shown":2})");
-  request.add_state_public_keys("shown");
-  request.set_state_public_keys_set(true);
+  request.mutable_state_public_keys()->add_values("shown");
   ASSERT_TRUE(ConnectWith(*state, request, now).ok());
   Connect("bob", {"a"});
 
   v1::InfoRequest info;
-  info.set_all_channels(true);
   info.mutable_info()->set_include_users(true);
   info.mutable_info()->set_include_connections(true);
   info.mutable_info()->set_return_public_state(true);
@@ -360,8 +355,8 @@ TEST_F(ConnectTest, InfoHonoursOptions) {
             Json::parse(R"({"shown":2})"));
 
   v1::InfoRequest named;
-  named.add_channels("b");
-  named.add_channels("unknown");
+  named.mutable_channels()->add_values("b");
+  named.mutable_channels()->add_values("unknown");
   v1::InfoResponse named_response;
   ASSERT_TRUE(state->Info(named, &named_response).ok());
   ASSERT_EQ(named_response.channels_info().channels().size(), 1u);

@@ -144,11 +144,11 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
                                         }),
                          conn.attachments.end());
   UserRecord& user = users_.at(conn.user);
-  if (marks != nullptr && marks->has_marks()) {
+  if (marks != nullptr && marks->has_delivered()) {
     // Only what the client got counts as seen: the attach set the marks where the client was,
     // the gateway reports how far its writes got. Without marks (the gateway stream ended) the
     // frames routed since stay due: a client that presents its positions resumes exactly.
-    for (const v1::ChannelMark& mark : marks->delivered()) {
+    for (const v1::ChannelMark& mark : marks->delivered().marks()) {
       if (mark.channel().empty()) {
         conn.seen_user_seq = std::max(conn.seen_user_seq, std::min(mark.seq(), user.frame_seq));
         continue;

@@ -41,7 +41,7 @@ TEST(BrokerHammerTest, ManyThreadsKeepTheStateConsistent) {
   std::thread reader([&] {
     v1::GatewayDown down;
     while (stream->Read(&down)) {
-      if (down.has_delivery()) deliveries += down.delivery().handles_size();
+      for (const v1::Delivery& delivery : down.batch().deliveries()) deliveries += delivery.handles_size();
     }
   });
   std::thread attacher([&] {
@@ -108,7 +108,6 @@ TEST(BrokerHammerTest, ManyThreadsKeepTheStateConsistent) {
 
         grpc::ClientContext info_context;
         v1::InfoRequest info;
-        info.set_all_channels(true);
         info.mutable_info()->set_include_history(true);
         info.mutable_info()->set_include_users(true);
         v1::InfoResponse info_response;

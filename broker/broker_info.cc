@@ -144,8 +144,8 @@ absl::Status BrokerState::Info(const v1::InfoRequest& request, v1::InfoResponse*
   if (!cursor.ok()) return cursor.status();
   const v1::InfoOptions& options = request.info();
   ChannelSelection selection;
-  selection.all = request.channels().empty() && request.all_channels();
-  selection.named.insert(request.channels().begin(), request.channels().end());
+  selection.all = !request.has_channels();
+  selection.named.insert(request.channels().values().begin(), request.channels().values().end());
   selection.excluded.insert(options.exclude_channels().begin(), options.exclude_channels().end());
   v1::ChannelsInfo* info = response->mutable_channels_info();
 

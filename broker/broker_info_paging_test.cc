@@ -14,7 +14,6 @@ class InfoPagingTest : public BrokerStateTestBase {
  protected:
   v1::InfoResponse FetchInfo(int32_t limit, const std::string& cursor, bool include_users = true) {
     v1::InfoRequest request;
-    request.set_all_channels(true);
     request.mutable_info()->set_include_users(include_users);
     request.set_limit(limit);
     request.set_cursor(cursor);
@@ -165,7 +164,7 @@ TEST_F(InfoPagingTest, CursorsPastTheEndOrAtUsersFromTheStart) {
 TEST_F(InfoPagingTest, NamedChannelsPageAndExcludedOnesAreSkipped) {
   for (const std::string& channel : Names("ch", 5)) Connect(channel + "-user", {channel});
   v1::InfoRequest request;
-  for (const char* name : {"ch104", "ch100", "nope", "ch102", "ch101"}) request.add_channels(name);
+  for (const char* name : {"ch104", "ch100", "nope", "ch102", "ch101"}) request.mutable_channels()->add_values(name);
   request.mutable_info()->add_exclude_channels("ch101");
   request.mutable_info()->set_include_users(true);
   request.set_limit(2);
@@ -301,7 +300,6 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
   EXPECT_EQ(a_first.next_cursor(), "c:a");
 
   v1::InfoRequest info;
-  info.set_all_channels(true);
   info.mutable_info()->set_include_history(true);
   info.set_cursor("c:a");
   v1::InfoResponse info_response;

@@ -208,7 +208,7 @@ TEST_F(MessagesTest, HistoryIsCappedAndHonoursNoHistory) {
   EXPECT_EQ(history[1]["message"], 3);
 
   v1::InfoRequest info;
-  info.add_channels("a");
+  info.mutable_channels()->add_values("a");
   info.mutable_info()->set_include_history(true);
   v1::InfoResponse response;
   ASSERT_TRUE(state->Info(info, &response).ok());
@@ -239,8 +239,7 @@ TEST_F(MessagesTest, PresenceGoesToOtherUsersOnFirstJoinAndLastPart) {
   request.set_username("alice");
   request.add_channels("room");
   request.set_user_state_json(R"({"avatar":"a.png","secret":"s"})");
-  request.add_state_public_keys("avatar");
-  request.set_state_public_keys_set(true);
+  request.mutable_state_public_keys()->add_values("avatar");
   v1::ConnectResponse response;
   ASSERT_TRUE(state->Connect(request, now, &response, &out).ok());
   Attach(gw, 1, response.conn_id());
@@ -298,8 +297,7 @@ TEST_F(MessagesTest, UserStateChangeGoesToNotifyStateChannelsWithPublicKeysOnly)
   v1::UserStateRequest request;
   request.set_user("alice");
   request.set_user_state_json(R"({"mood":"happy","secret":"x"})");
-  request.add_state_public_keys("mood");
-  request.set_state_public_keys_set(true);
+  request.mutable_state_public_keys()->add_values("mood");
   v1::UserStateResponse response;
   ASSERT_TRUE(state->SetUserState(request, now, &response, &out).ok());
   ASSERT_EQ(out.size(), 1u) << "only the notify_state channel";

@@ -22,9 +22,8 @@ class PositionsTest : public BrokerStateTestBase {
   void DetachWithMarks(uint64_t handle, const std::vector<std::pair<std::string, uint64_t>>& marks) {
     v1::Detach detach;
     detach.set_handle(handle);
-    detach.set_has_marks(true);
     for (const auto& [channel, seq] : marks) {
-      v1::ChannelMark* mark = detach.add_delivered();
+      v1::ChannelMark* mark = detach.mutable_delivered()->add_marks();
       mark->set_channel(channel);
       mark->set_seq(seq);
     }
@@ -63,7 +62,7 @@ TEST_F(PositionsTest, DeliveriesHistoryAndInfoCarryTheChannelPosition) {
   EXPECT_EQ(state->channels().at("room").history.back()["offset"], 2);
 
   v1::InfoRequest info;
-  info.add_channels("room");
+  info.mutable_channels()->add_values("room");
   v1::InfoResponse answer;
   ASSERT_TRUE(state->Info(info, &answer).ok());
   EXPECT_EQ(answer.channels_info().channels().at("room").offset(), 2u);

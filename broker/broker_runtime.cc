@@ -56,6 +56,14 @@ size_t BrokerRuntime::open_gateways() {
   return count;
 }
 
+size_t BrokerRuntime::attached_connections() {
+  size_t count = 0;
+  service_->WithState([&](const BrokerState& state) {
+    for (const auto& [id, connection] : state.connections()) count += connection.attachments.empty() ? 0 : 1;
+  });
+  return count;
+}
+
 void BrokerRuntime::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (gc_thread_.joinable() || stopping_) return;

@@ -34,6 +34,9 @@ class BrokerRuntime {
   absl::Status SaveSnapshot();
   // Gateway streams the broker currently holds (admin tooling, tests).
   size_t open_gateways();
+  // Connections some gateway stream has attached right now, i.e. whose client is being served
+  // (tests wait on it instead of sleeping until an attach lands).
+  size_t attached_connections();
   // Starts the garbage-collection thread (every gc_interval seconds) and, with data_dir, the
   // periodic snapshot thread.
   void Start();

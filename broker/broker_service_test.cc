@@ -171,7 +171,6 @@ TEST_F(ServiceTest, ChannelConfigInfoAdminDisconnectRoundTrip) {
   Publish("a", "1");
   grpc::ClientContext info_context;
   v1::InfoRequest info;
-  info.set_all_channels(true);
   info.mutable_info()->set_include_history(true);
   v1::InfoResponse info_response;
   ASSERT_TRUE(broker.stub().Info(&info_context, info, &info_response).ok());
@@ -210,19 +209,20 @@ TEST_F(ServiceTest, GatewayStreamAttachDeliverDetachCatchup) {
   Publish("room", R"({"n":1})");
   v1::GatewayDown down;
   ASSERT_TRUE(stream->Read(&down));
-  ASSERT_TRUE(down.has_delivery());
-  EXPECT_EQ(down.delivery().channel(), "room");
-  ASSERT_EQ(down.delivery().handles_size(), 1);
-  EXPECT_EQ(down.delivery().handles(0), 1u);
-  EXPECT_EQ(Json::parse(down.delivery().payload_json())["message"]["n"], 1);
+  ASSERT_TRUE(down.has_batch());
+  ASSERT_EQ(down.batch().deliveries_size(), 1);
+  const v1::Delivery& delivery = down.batch().deliveries(0);
+  EXPECT_EQ(delivery.channel(), "room");
+  ASSERT_EQ(delivery.handles_size(), 1);
+  EXPECT_EQ(delivery.handles(0), 1u);
+  EXPECT_EQ(Json::parse(delivery.payload_json())["message"]["n"], 1);
 
   // The socket closed after writing n=1: the detach reports it delivered.
   v1::GatewayUp detach;
   detach.mutable_detach()->set_handle(1);
-  detach.mutable_detach()->set_has_marks(true);
-  v1::ChannelMark* mark = detach.mutable_detach()->add_delivered();
+  v1::ChannelMark* mark = detach.mutable_detach()->mutable_delivered()->add_marks();
   mark->set_channel("room");
-  mark->set_seq(down.delivery().seq());
+  mark->set_seq(delivery.seq());
   ASSERT_TRUE(stream->Write(detach));
   ASSERT_TRUE(broker.WaitForState([&](const BrokerState& state) {
     return state.connections().at(common::Uuid::FromText(id)).attachments.empty();
@@ -264,8 +264,9 @@ TEST_F(ServiceTest, StreamEndDropsItsAttachmentsOnly) {
   Publish("room", "1");
   v1::GatewayDown down;
   ASSERT_TRUE(two->Read(&down));
-  ASSERT_TRUE(down.has_delivery()) << "the other gateway is undisturbed";
-  EXPECT_EQ(down.delivery().handles(0), 1u);
+  ASSERT_TRUE(down.has_batch()) << "the other gateway is undisturbed";
+  ASSERT_EQ(down.batch().deliveries_size(), 1);
+  EXPECT_EQ(down.batch().deliveries(0).handles(0), 1u);
   broker.service().WithState([&](const BrokerState& state) {
     EXPECT_EQ(state.connections().count(common::Uuid::FromText(a)), 1u) << "the connection stays known";
   });
@@ -333,9 +334,10 @@ TEST(GatewaySessionTest, PopsInOrderAndBuildsWireMessages) {
   ASSERT_TRUE(session.PopAll(&items, 1));
   ASSERT_EQ(items.size(), 1u);
   v1::GatewayDown down = ToGatewayDown(items[0]);
-  EXPECT_EQ(down.delivery().payload_json(), "{\"a\":1}");
-  EXPECT_EQ(down.delivery().handles_size(), 2);
-  EXPECT_EQ(down.delivery().seq(), 7u);
+  ASSERT_EQ(down.batch().deliveries_size(), 1) << "a single delivery is a batch of one";
+  EXPECT_EQ(down.batch().deliveries(0).payload_json(), "{\"a\":1}");
+  EXPECT_EQ(down.batch().deliveries(0).handles_size(), 2);
+  EXPECT_EQ(down.batch().deliveries(0).seq(), 7u);
   ASSERT_TRUE(session.PopAll(&items, 1));
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(ToGatewayDown(items[0]).kick().handle(), 3u);
@@ -368,12 +370,13 @@ TEST(GatewaySessionTest, PopAllMergesConsecutiveDeliveriesIntoBatches) {
   ASSERT_TRUE(session.PopAll(&items, 100));
   ASSERT_EQ(items.size(), 6u);
   std::vector<v1::GatewayDown> messages = ToGatewayMessages(items, 1 << 20);
-  ASSERT_EQ(messages.size(), 4u) << "attach, batch of three, kick, single delivery (order kept)";
+  ASSERT_EQ(messages.size(), 4u) << "attach, batch of three, kick, batch of one (order kept)";
   EXPECT_EQ(messages[0].attach_result().handle(), 9u);
   ASSERT_EQ(messages[1].batch().deliveries_size(), 3);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(messages[1].batch().deliveries(i).seq(), static_cast<uint64_t>(i + 1));
   EXPECT_EQ(messages[2].kick().handle(), 5u);
-  EXPECT_EQ(messages[3].delivery().payload_json(), "{\"n\":4}");
+  ASSERT_EQ(messages[3].batch().deliveries_size(), 1);
+  EXPECT_EQ(messages[3].batch().deliveries(0).payload_json(), "{\"n\":4}");
   // `max` bounds one burst.
   for (int n = 0; n < 5; ++n) session.Push(delivery(n));
   ASSERT_TRUE(session.PopAll(&items, 2));

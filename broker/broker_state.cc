@@ -223,8 +223,9 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
     user.epoch = ids_.NewEpoch();
   }
   user.set_state(std::move(new_state));
-  if (request.state_public_keys_set())
-    user.public_keys.assign(request.state_public_keys().begin(), request.state_public_keys().end());
+  if (request.has_state_public_keys())
+    user.public_keys.assign(request.state_public_keys().values().begin(),
+                            request.state_public_keys().values().end());
   user.last_active = now;
 
   if (!conn_id_given) {
@@ -344,8 +345,9 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   if (static_cast<int64_t>(DumpJson(new_state).size()) > options_.max_payload_bytes)
     return LimitError("max_payload_bytes", "user_state is larger than the limit");
   user.set_state(std::move(new_state));
-  if (request.state_public_keys_set())
-    user.public_keys.assign(request.state_public_keys().begin(), request.state_public_keys().end());
+  if (request.has_state_public_keys())
+    user.public_keys.assign(request.state_public_keys().values().begin(),
+                            request.state_public_keys().values().end());
   user.last_active = now;
 
   response->set_user_state_json(DumpJson(user.state()));

@@ -16,7 +16,7 @@
 #include "broker/broker_options.h"
 #include "broker/id_source.h"
 #include "broker/records.h"
-#include "channelstream.grpc.pb.h"
+#include "channelstream.pb.h"
 
 namespace channelstream::durable {
 class State;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "broker/command_replay.h"
+#include "broker/legacy_journal_fields.h"
 #include "broker/snapshot_file.h"
 #include "common/log.h"
 
@@ -115,6 +116,7 @@ absl::Status DurableStore::Load(BrokerState* state, LoadStats* stats, uint64_t* 
             return absl::DataLossError(absl::StrCat("journal ", path, " is damaged at byte offset ",
                                                     offset, ": not a journal record"));
           ++stats->journal_records;
+          broker::UpgradeLegacyJournalFields(&record);
           absl::Status replayed = ReplayCommand(record, state);
           if (!replayed.ok() && ++stats->replay_failures <= kMaxReplayWarnings)
             LOG_WARNING("data_dir: journal ", path, " record at byte offset ", offset,

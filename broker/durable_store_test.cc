@@ -92,8 +92,7 @@ class DurableStoreTest : public ::testing::Test {
     request.set_username(user);
     for (const auto& c : channels) request.add_channels(c);
     request.set_user_state_json(state_json);
-    request.add_state_public_keys("color");
-    request.set_state_public_keys_set(true);
+    request.mutable_state_public_keys()->add_values("color");
     v1::ChannelConfig config;
     config.set_store_history(true);
     config.set_history_size(5);
@@ -147,8 +146,7 @@ class DurableStoreTest : public ::testing::Test {
     Publish(s, "lobby", "while attached");
     v1::GatewayUp detach;
     detach.mutable_detach()->set_handle(8);
-    detach.mutable_detach()->set_has_marks(true);
-    v1::ChannelMark* mark = detach.mutable_detach()->add_delivered();
+    v1::ChannelMark* mark = detach.mutable_detach()->mutable_delivered()->add_marks();
     mark->set_channel("lobby");
     mark->set_seq(3);
     s.HandleGatewayUp(gateway, detach);

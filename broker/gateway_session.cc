@@ -70,7 +70,7 @@ v1::GatewayDown ToGatewayDown(const GatewayItem& item) {
     down.mutable_kick()->set_handle(out.handles.empty() ? 0 : out.handles.front());
     return down;
   }
-  FillDelivery(out, down.mutable_delivery());
+  FillDelivery(out, down.mutable_batch()->add_deliveries());
   return down;
 }
 
@@ -91,13 +91,13 @@ std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& i
         ++end;
       }
     }
-    if (end - i == 1) {
-      messages.push_back(ToGatewayDown(items[i]));
-    } else {
+    if (is_delivery(items[i])) {
       v1::GatewayDown down;
       v1::DeliveryBatch* batch = down.mutable_batch();
       for (size_t j = i; j < end; ++j) FillDelivery(std::get<Outbound>(items[j]), batch->add_deliveries());
       messages.push_back(std::move(down));
+    } else {
+      messages.push_back(ToGatewayDown(items[i]));
     }
     i = end;
   }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "broker/records.h"
-#include "channelstream.grpc.pb.h"
+#include "channelstream.pb.h"
 
 namespace channelstream::broker {
 
@@ -40,10 +40,11 @@ class GatewaySession {
   bool overflowed_ = false;
 };
 
-// Builds the wire message for one queued item (done on the writer thread, outside any lock).
+// Builds the wire message for one queued item (done on the writer thread, outside any lock); a
+// delivery travels as a batch of one.
 v1::GatewayDown ToGatewayDown(const GatewayItem& item);
 // Builds the wire messages for a run of queued items, in order: consecutive deliveries become
-// one DeliveryBatch, so a gateway wakes once per burst rather than once per delivery. A batch
+// one DeliveryBatch (the stream's only delivery message), so a gateway wakes once per burst rather than once per delivery. A batch
 // closes once its payloads reach `max_batch_bytes` (a single delivery may be larger: its payload
 // is bounded by max_payload_bytes, far below the transport's limit).
 std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items,

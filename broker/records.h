@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "broker/json_fields.h"
 #include "broker/small_name_map.h"
-#include "channelstream.grpc.pb.h"
+#include "channelstream.pb.h"
 #include "common/ids.h"
 
 namespace channelstream::broker {

@@ -12,8 +12,6 @@
 
 namespace channelstream::common {
 
-inline constexpr int kDefaultMaxJsonDepth = 64;
-
 struct BoundedJsonResult {
   enum class Error { kNone, kInvalid, kTooDeep };
   nlohmann::json value;  // discarded unless error == kNone

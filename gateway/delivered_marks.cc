@@ -25,9 +25,9 @@ void DeliveredMarks::Note(const google::protobuf::RepeatedPtrField<v1::ChannelMa
 }
 
 void DeliveredMarks::FillDetach(v1::Detach* detach) const {
-  detach->set_has_marks(true);
+  v1::ChannelMarks* delivered = detach->mutable_delivered();  // set even when empty: marks known
   for (const auto& [channel, offset] : marks_) {
-    v1::ChannelMark* mark = detach->add_delivered();
+    v1::ChannelMark* mark = delivered->add_marks();
     mark->set_channel(channel);
     mark->set_seq(offset);
   }

@@ -159,9 +159,6 @@ GatewayStats Gateway::stats() const {
 void Gateway::OnBrokerMessage(v1::GatewayDown* message) {
   const size_t shard_count = shards_.size();
   switch (message->kind_case()) {
-    case v1::GatewayDown::kDelivery:
-      OnDelivery(message->mutable_delivery());
-      break;
     case v1::GatewayDown::kBatch:
       for (v1::Delivery& delivery : *message->mutable_batch()->mutable_deliveries()) OnDelivery(&delivery);
       break;

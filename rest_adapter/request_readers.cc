@@ -34,13 +34,13 @@ void ReadConnId(const Json& body, FieldErrors& errors, bool required, std::strin
   *conn_id = common::NormalizeUuid(*value);
 }
 
-// state_public_keys: a list replaces the stored keys; null or absent keeps them.
-void ReadPublicKeys(const Json& body, FieldErrors& errors, google::protobuf::RepeatedPtrField<std::string>* keys,
-                    bool* keys_set) {
+// state_public_keys: a list replaces the stored keys; null or absent keeps them (field unset).
+template <typename Request>
+void ReadPublicKeys(const Json& body, FieldErrors& errors, Request* request) {
   std::optional<std::vector<std::string>> list = ReadStringList(body, "state_public_keys", errors);
   if (!list) return;
-  *keys_set = true;
-  for (const std::string& key : *list) *keys->Add() = key;
+  v1::StringList* keys = request->mutable_state_public_keys();
+  for (const std::string& key : *list) keys->add_values(key);
 }
 
 void CopyConfigs(const std::map<std::string, v1::ChannelConfig>& configs,
@@ -106,9 +106,7 @@ bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectReques
     for (const std::string& channel : *channels) request.add_channels(channel);
   if (auto state = ReadState(body, "fresh_user_state", errors)) request.set_fresh_user_state_json(state->dump());
   if (auto state = ReadState(body, "user_state", errors)) request.set_user_state_json(state->dump());
-  bool keys_set = false;
-  ReadPublicKeys(body, errors, request.mutable_state_public_keys(), &keys_set);
-  request.set_state_public_keys_set(keys_set);
+  ReadPublicKeys(body, errors, &request);
   if (auto configs = ReadObject(body, "channel_configs", errors))
     CopyConfigs(ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
   *request.mutable_info() = ReadInfoOptions(body, errors);
@@ -151,9 +149,7 @@ bool ReadUserStateRequest(const Json& body, FieldErrors& errors, v1::UserStateRe
   if (auto user = ReadString(body, "user", errors, true, 1, kMaxUsernameLength)) request.set_user(*user);
   std::optional<Json> state = ReadState(body, "user_state", errors);
   request.set_user_state_json(state ? state->dump() : "{}");
-  bool keys_set = false;
-  ReadPublicKeys(body, errors, request.mutable_state_public_keys(), &keys_set);
-  request.set_state_public_keys_set(keys_set);
+  ReadPublicKeys(body, errors, &request);
   return errors.empty();
 }
 
@@ -211,8 +207,7 @@ bool ReadChannelConfigRequest(const Json& body, FieldErrors& errors, v1::Channel
 bool ReadInfoRequest(const Json& body, FieldErrors& errors, v1::InfoRequest* out) {
   v1::InfoRequest& request = *out;
   if (body.is_null()) {
-    // 0.7: without a body, every channel with history and users.
-    request.set_all_channels(true);
+    // 0.7: without a body, every channel (channels unset) with history and users.
     request.mutable_info()->set_include_history(true);
     request.mutable_info()->set_include_users(true);
     return errors.empty();
@@ -226,10 +221,10 @@ bool ReadInfoRequest(const Json& body, FieldErrors& errors, v1::InfoRequest* out
     channels = ReadStringList(*info, "channels", nested, 1, kMaxChannelNameLength);
     errors.AddNested("info", nested);
   }
+  // Without info.channels, every channel: the field stays unset.
   if (channels) {
-    for (const std::string& channel : *channels) request.add_channels(channel);
-  } else {
-    request.set_all_channels(true);
+    v1::StringList* named = request.mutable_channels();
+    for (const std::string& channel : *channels) named->add_values(channel);
   }
   return errors.empty();
 }

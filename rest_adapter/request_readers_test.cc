@@ -32,7 +32,7 @@ TEST(RequestReadersTest, ConnectNormalizesAndValidates) {
   EXPECT_EQ(request.conn_id(), "6b1d2c4e-1111-4222-8333-444455556666");
   EXPECT_EQ(request.channels_size(), 2);
   EXPECT_EQ(request.user_state_json(), "{\"k\":1}");
-  EXPECT_TRUE(request.state_public_keys_set());
+  ASSERT_TRUE(request.has_state_public_keys());
 
   body["username"] = "";
   body["conn_id"] = "nope";
@@ -68,13 +68,13 @@ TEST(RequestReadersTest, InfoWithoutBodyMeansEverything) {
   FieldErrors errors;
   v1::InfoRequest request;
   ASSERT_TRUE(ReadInfoRequest(nullptr, errors, &request));
-  EXPECT_TRUE(request.all_channels());
+  EXPECT_FALSE(request.has_channels()) << "unset: every channel";
   EXPECT_TRUE(request.info().include_history());
 
   v1::InfoRequest some;
   ASSERT_TRUE(ReadInfoRequest({{"info", {{"channels", {"a"}}}}}, errors, &some));
-  EXPECT_FALSE(some.all_channels());
-  EXPECT_EQ(some.channels_size(), 1);
+  ASSERT_TRUE(some.has_channels());
+  EXPECT_EQ(some.channels().values_size(), 1);
 }
 
 }  // namespace

@@ -11,7 +11,8 @@ import itsdangerous
 import requests
 import websocket
 
-from server_fixture import Server, free_port
+from server_fixture import Server, free_port, wait_for_port
+from waits import clients_held
 
 
 def drain(ws, want, timeout=5.0):
@@ -232,7 +233,9 @@ class DeliveryTest(ContractTestBase):
 
         poller = threading.Thread(target=poll)
         poller.start()
-        time.sleep(0.5)
+        # Publish once the gateway holds the poll: its attach is then on the way to the broker, and
+        # a publication that still beats it comes back as catch-up in the same answer.
+        self.assertTrue(clients_held(self.server.base, "long_poll", 1))
         self.publish([{"channel": "lpc", "user": "s", "message": {"n": 1}}])
         self.publish([{"channel": "lpc", "user": "s", "message": {"n": 2}}])
         poller.join()
@@ -347,7 +350,7 @@ class SplitDeploymentTest(unittest.TestCase):
         self.broker_address = f"127.0.0.1:{free_port()}"
         common = ["--broker_address", self.broker_address, "--broker_listen", self.broker_address]
         self.broker = Server("broker/broker", args=common, wait_port=False)
-        time.sleep(0.3)
+        wait_for_port(int(self.broker_address.rsplit(":", 1)[1]), self.broker.process)
         self.rest = Server("rest_adapter/rest_adapter", args=common)
         self.gateways = [Server("gateway/gateway", args=common) for _ in range(2)]
 
@@ -366,7 +369,8 @@ class SplitDeploymentTest(unittest.TestCase):
             sockets.append(websocket.create_connection(
                 f"ws://127.0.0.1:{gateway.port}/ws?conn_id={response.json()['conn_id']}", timeout=5))
         try:
-            time.sleep(0.3)
+            for gateway in self.gateways:
+                self.assertTrue(clients_held(gateway.base, "websocket", 1))
             response = requests.post(self.rest.base + "/message", headers=self.rest.headers("/message"), timeout=10,
                                      json=[{"channel": "split", "user": "s", "message": {"hello": 1}}])
             self.assertEqual(response.status_code, 200, response.text)

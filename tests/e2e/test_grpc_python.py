@@ -65,7 +65,7 @@ class BrokerFromPythonTest(unittest.TestCase):
         connected = self.rpc("Connect", pb.ConnectRequest(
             username=user, channels=["lobby"],
             user_state_json=json.dumps({"status": "online", "secret": 1}),
-            state_public_keys=["status"], state_public_keys_set=True,
+            state_public_keys=pb.StringList(values=["status"]),
             info=pb.InfoOptions(include_users=True, include_history=True)))
         conn_id = connected.conn_id
         self.assertEqual(str(uuid.UUID(conn_id)), conn_id)
@@ -91,7 +91,7 @@ class BrokerFromPythonTest(unittest.TestCase):
         self.assertTrue(echoed["uuid"] and echoed["timestamp"])
         self.assertGreaterEqual(published.messages[0].seq, 1)
 
-        info = self.rpc("Info", pb.InfoRequest(channels=["news"], info=pb.InfoOptions(include_history=True,
+        info = self.rpc("Info", pb.InfoRequest(channels=pb.StringList(values=["news"]), info=pb.InfoOptions(include_history=True,
                                                                                       include_users=True)))
         news = info.channels_info.channels["news"]
         self.assertEqual([json.loads(h)["uuid"] for h in news.history_json], [echoed["uuid"]])

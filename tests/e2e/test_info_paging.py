@@ -81,7 +81,7 @@ class PagingChecks:
     def check_grpc_info(self):
         def fetch(cursor):
             page = self.stub.Info(self.pb.InfoRequest(
-                all_channels=True, info=self.pb.InfoOptions(include_users=True), limit=self.page_limit,
+                info=self.pb.InfoOptions(include_users=True), limit=self.page_limit,  # channels unset: all
                 cursor=cursor), timeout=30)
             return sorted(page.channels_info.channels), [u.user for u in page.channels_info.users], page.next_cursor
         channels, users, _ = walk(fetch)

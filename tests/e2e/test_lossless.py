@@ -280,6 +280,19 @@ class BoundedCatchupTest(unittest.TestCase):
         self.assertEqual(client.received, list(range(30 - len(client.received), 30)))
 
 
+def wait_for_traffic(clients, publisher=None, published=0, timeout=20.0):
+    """Waits until every client has received a message (and `publisher` has published at least
+    `published`): the fault a test injects next then lands mid-stream, under load. True when it
+    did within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (all(client.received for client in clients)
+               and (publisher is None or publisher.published >= published)):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def start_readers(clients, seconds):
     """Each client reads for `seconds` (or until its socket ends) on a thread of its own."""
     threads = [threading.Thread(target=client.read_for, args=(seconds,)) for client in clients]
@@ -319,7 +332,7 @@ class GatewayLossTest(unittest.TestCase):
             publisher = Publisher(stack.rest, "kill", rate=400)
             publisher.start()
             readers = start_readers(clients, 1.0)
-            time.sleep(0.5)
+            self.assertTrue(wait_for_traffic(clients))
             doomed.process.kill()
             for reader in readers:
                 reader.join()
@@ -339,7 +352,7 @@ class GatewayLossTest(unittest.TestCase):
             publisher = Publisher(stack.rest, "roll", rate=400)
             publisher.start()
             readers = start_readers(clients, 15.0)  # until the drain's close
-            time.sleep(0.5)
+            self.assertTrue(wait_for_traffic(clients))
             code, _ = draining.close(timeout=30)
             self.assertEqual(code, 0)
             for reader in readers:
@@ -383,7 +396,8 @@ class BrokerRestartTest(unittest.TestCase):
             readers = [threading.Thread(target=follow, args=(client, 6.0)) for client in clients]
             for reader in readers:
                 reader.start()
-            time.sleep(1.0)
+            # A second's worth of publications before the restart: it happens under load.
+            self.assertTrue(wait_for_traffic(clients, publisher, published=300))
             self.assertEqual(stack.restart_broker(), 0)
             for reader in readers:
                 reader.join()

@@ -15,8 +15,9 @@ import unittest
 import requests
 import websocket
 
-from server_fixture import Server, binary, free_port
+from server_fixture import Server, binary, free_port, wait_for_port
 from tls_certs import file_fingerprint, make_ca, make_server_cert, served_fingerprint
+from waits import clients_held, wait_until
 
 
 def drain(ws, want, timeout=5.0):
@@ -105,7 +106,7 @@ class AllInOneTlsTest(TlsServerTestBase):
         conn_id = self.post(self.server, "/connect", {"username": "alice", "channels": ["tls"]})["conn_id"]
         ws = self.open_wss(self.server.port, conn_id)
         try:
-            time.sleep(0.2)
+            self.assertTrue(clients_held(self.server.base, "websocket", 1, verify=self.certs.ca))
             self.post(self.server, "/message", [{"channel": "tls", "user": "bob", "message": {"text": "hi"}}])
             got = drain(ws, lambda m: messages(m))
             self.assertEqual(messages(got), [{"text": "hi"}])
@@ -128,7 +129,7 @@ class AllInOneTlsTest(TlsServerTestBase):
 
         thread = threading.Thread(target=poll)
         thread.start()
-        time.sleep(0.5)
+        self.assertTrue(clients_held(self.server.base, "long_poll", 1, verify=self.certs.ca))
         self.post(self.server, "/message", [{"channel": "lp", "user": "bob", "message": {"n": 1}}])
         thread.join(15)
         response = result["response"]
@@ -179,7 +180,8 @@ class AllInOneTlsTest(TlsServerTestBase):
             with open(self.certs.live_cert, "w") as broken:
                 broken.write("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
             self.server.process.send_signal(signal.SIGHUP)
-            time.sleep(0.5)
+            # The server has handled the signal once it says it kept the current certificate.
+            self.assertTrue(wait_until(lambda: "TLS certificate not reloaded" in self.server.stderr_text()))
             self.assertEqual(served_fingerprint(self.server.port, self.certs.ca), new)
             self.post(self.server, "/message", [{"channel": "reload", "user": "b", "message": {"after": 2}}])
             self.assertEqual(messages(drain(ws, lambda m: messages(m))), [{"after": 2}])
@@ -248,13 +250,13 @@ class SplitDeploymentTlsTest(TlsServerTestBase):
         common = ["--broker_address", broker_address, "--broker_listen", broker_address]
         broker = Server("broker/broker", args=common, wait_port=False)
         self.addCleanup(self.stop, broker)
-        time.sleep(0.3)
+        wait_for_port(int(broker_address.rsplit(":", 1)[1]), broker.process)
         rest = self.start("rest_adapter/rest_adapter", common)
         gateway = self.start("gateway/gateway", common)
         conn_id = self.post(rest, "/connect", {"username": "split", "channels": ["s"]})["conn_id"]
         ws = self.open_wss(gateway.port, conn_id)
         try:
-            time.sleep(0.3)
+            self.assertTrue(clients_held(gateway.base, "websocket", 1, verify=self.certs.ca))
             self.post(rest, "/message", [{"channel": "s", "user": "b", "message": {"split": 1}}])
             self.assertEqual(messages(drain(ws, lambda m: messages(m))), [{"split": 1}])
             response = requests.get(f"{gateway.base}/disconnect?conn_id={conn_id}", timeout=10,

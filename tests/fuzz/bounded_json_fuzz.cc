@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
+#include "common/config.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -25,7 +26,8 @@ using channelstream::common::ParseBoundedJson;
 using channelstream::fuzz::FuzzInput;
 using Json = nlohmann::json;
 
-constexpr int kDepths[] = {1, 2, 3, 4, 5, 8, 16, channelstream::common::kDefaultMaxJsonDepth, 0, -1};
+// Small depths, the deployed default (the config key table's max_json_depth), and nonsense.
+const int kDepths[] = {1, 2, 3, 4, 5, 8, 16, static_cast<int>(channelstream::common::Config().GetInt("max_json_depth")), 0, -1};
 
 // Container nesting of a JSON text (brackets outside strings): for valid JSON, the value's depth.
 int TextDepth(std::string_view text) {

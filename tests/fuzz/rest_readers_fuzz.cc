@@ -16,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "common/bounded_json.h"
+#include "common/config.h"
 #include "common/ids.h"
 #include "common/positions_json.h"
 #include "common/text.h"
@@ -30,7 +31,8 @@ using channelstream::fuzz::FuzzInput;
 using rest::FieldErrors;
 using rest::Json;
 
-constexpr int kDepth = channelstream::common::kDefaultMaxJsonDepth;
+// The REST adapter's depth limit as deployed by default (the config key table's max_json_depth).
+const int kDepth = static_cast<int>(channelstream::common::Config().GetInt("max_json_depth"));
 
 // A 422 body: {"field": ["message", ...] or a nested error object}.
 void CheckErrorObject(const Json& errors) {
@@ -79,7 +81,7 @@ void CheckRequest(const v1::ConnectRequest& request) {
   CheckNames(request.channels(), 256);
   if (!request.fresh_user_state_json().empty()) CheckJson(request.fresh_user_state_json(), true);
   if (!request.user_state_json().empty()) CheckJson(request.user_state_json(), true);
-  if (!request.state_public_keys_set()) FUZZ_CHECK(request.state_public_keys().empty());
+  if (!request.has_state_public_keys()) FUZZ_CHECK(request.state_public_keys().values().empty());
   // Presented positions: bounded, at most one for the private stream (channel empty).
   FUZZ_CHECK(static_cast<size_t>(request.since_size()) <= channelstream::common::kMaxPresentedPositions);
   int private_streams = 0;
@@ -135,7 +137,7 @@ void CheckRequest(const v1::DeleteMessagesRequest& request) {
 void CheckRequest(const v1::ChannelConfigRequest&) {}
 
 void CheckRequest(const v1::InfoRequest& request) {
-  if (!request.all_channels()) CheckNames(request.channels(), 256);
+  if (request.has_channels()) CheckNames(request.channels().values(), 256);
 }
 
 template <class Request>

@@ -33,7 +33,7 @@ class FakeBroker final : public v1::Broker::Service {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& stream : streams_) {
         v1::GatewayDown down;
-        auto* delivery = down.mutable_delivery();
+        auto* delivery = down.mutable_batch()->add_deliveries();
         delivery->set_payload_json(payload);
         for (const auto& [handle, conn_id] : stream->handles) {
           for (const auto& wanted : conn_ids) {

@@ -123,6 +123,11 @@ class GatewayBrokerTest : public ::testing::Test {
   bool WaitOpenGateways(size_t count, double seconds = 5) {
     return PollUntil([&] { return broker_->open_gateways() == count; }, seconds);
   }
+  // Waits until the broker has `count` connections attached through a gateway: a client's attach
+  // is asynchronous, and a publication that beats it arrives as catch-up instead of live.
+  bool WaitAttached(size_t count, double seconds = 5) {
+    return PollUntil([&] { return broker_->attached_connections() == count; }, seconds);
+  }
   std::unique_ptr<WsClient> OpenWs(int port, const std::string& conn_id) {
     auto client = std::make_unique<WsClient>();
     EXPECT_TRUE(client->Connect(port, "/ws?conn_id=" + conn_id));
@@ -207,9 +212,10 @@ TEST_F(GatewayBrokerTest, LongPollOnRealBroker) {
   std::string conn = Connect("dave", {"lp"});
   HttpResult result;
   std::thread poller([&] { result = HttpCall(gateway.port(), http::verb::get, "/listen?conn_id=" + conn); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const bool attached = WaitAttached(1);  // the poll waits wake_connections_after: publish within it
   Publish("lp", {{"n", 1}});
   poller.join();
+  ASSERT_TRUE(attached) << "the long poll never attached";
   ASSERT_EQ(result.status, 200) << result.body;
   nlohmann::json list = nlohmann::json::parse(result.body);
   ASSERT_EQ(list.size(), 1u) << result.body;
@@ -227,7 +233,7 @@ TEST_F(GatewayBrokerTest, SlowConsumerOnRealBroker) {
   std::string conn = Connect("slow", {"flood"});
   WsClient slow;
   ASSERT_TRUE(slow.Connect(gateway.port(), "/ws?conn_id=" + conn, {}, nullptr, 4096));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the attach land
+  ASSERT_TRUE(WaitAttached(1));  // deliveries before the attach would come as one catch-up
   const std::string filler(8 * 1024, 'y');
   for (int round = 0; round < 40 && gateway.gateway().stats().slow_consumer_closes == 0; ++round) {
     Publish("flood", {{"fill", filler}}, 20);
