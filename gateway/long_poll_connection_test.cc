@@ -66,7 +66,7 @@ FramePtr Delivery(std::string_view json, std::string channel = "", uint64_t seq 
 
 std::vector<std::pair<std::string, uint64_t>> Marks(const v1::Detach& detach) {
   std::vector<std::pair<std::string, uint64_t>> marks;
-  for (const v1::ChannelMark& mark : detach.delivered()) marks.emplace_back(mark.channel(), mark.seq());
+  for (const v1::ChannelMark& mark : detach.delivered().marks()) marks.emplace_back(mark.channel(), mark.seq());
   return marks;
 }
 
@@ -111,7 +111,7 @@ TEST_F(LongPollConnectionTest, TheBrokersAnswerIsWaitedForWithATimeout) {
   EXPECT_EQ(sink_.status, 200u);
   EXPECT_EQ(sink_.body, "[]");
   ASSERT_EQ(sink_.detaches.size(), 1u);  // the Attach went out: it is paired
-  EXPECT_TRUE(sink_.detaches[0].has_marks());
+  EXPECT_TRUE(sink_.detaches[0].has_delivered());
   EXPECT_TRUE(Marks(sink_.detaches[0]).empty());
 }
 

@@ -100,7 +100,7 @@ v1::AttachResult Found(std::vector<std::string> catchup = {}, std::vector<std::p
 
 std::vector<std::pair<std::string, uint64_t>> Marks(const v1::Detach& detach) {
   std::vector<std::pair<std::string, uint64_t>> marks;
-  for (const v1::ChannelMark& mark : detach.delivered()) marks.emplace_back(mark.channel(), mark.seq());
+  for (const v1::ChannelMark& mark : detach.delivered().marks()) marks.emplace_back(mark.channel(), mark.seq());
   return marks;
 }
 
@@ -261,7 +261,7 @@ TEST_F(WsConnectionTest, CatchupIsOneListFrameAndItsMarksAreDelivered) {
   EXPECT_EQ(frames[1].payload, R"([{"a":1},{"b":2}])");
   Connection().OnTransportClosed();
   ASSERT_EQ(sink_.detaches.size(), 1u);
-  EXPECT_TRUE(sink_.detaches[0].has_marks());
+  EXPECT_TRUE(sink_.detaches[0].has_delivered());
   auto marks = Marks(sink_.detaches[0]);
   std::sort(marks.begin(), marks.end());
   EXPECT_EQ(marks, (std::vector<std::pair<std::string, uint64_t>>{{"", 3}, {"ch", 7}}));
@@ -633,7 +633,7 @@ TEST_F(WsConnectionTest, DetachAtTheEndOfStreamCountsOnlyWhatWasWritten) {
   WriteSome(Connection().pending_bytes(0).size() + 1);
   Connection().OnTransportClosed();
   ASSERT_EQ(sink_.detaches.size(), 1u);
-  EXPECT_TRUE(sink_.detaches[0].has_marks());
+  EXPECT_TRUE(sink_.detaches[0].has_delivered());
   EXPECT_EQ(Marks(sink_.detaches[0]), (std::vector<std::pair<std::string, uint64_t>>{{"a", 5}}));
 }
 

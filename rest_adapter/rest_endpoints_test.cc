@@ -317,7 +317,7 @@ TEST_F(RestEndpointsTest, InfoAndAdminJsonPage) {
   broker_->info_response.set_next_cursor("c:b");
   Reply info = Call(http::verb::post, "/info?limit=2", "");
   ASSERT_EQ(info.status, 200) << info.body;
-  EXPECT_TRUE(broker_->info_request.all_channels());  // 0.7: no body is every channel
+  EXPECT_FALSE(broker_->info_request.has_channels());  // 0.7: no body is every channel
   EXPECT_EQ(broker_->info_request.limit(), 2);
   EXPECT_EQ(Body(info)["next_cursor"], "c:b");
 
