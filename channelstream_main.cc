@@ -29,22 +29,24 @@ int Run(int argc, char** argv, char** envp) {
   if (absl::Status loaded = broker.LoadDurableState(); !loaded.ok())
     common::ExitWithStartupError(std::string(loaded.message()));
   const bool expose_broker = config.GetBool("embedded_broker_listen");
-  absl::StatusOr<broker::BrokerGrpcServer> started =
-      broker::StartBrokerGrpcServer(config, broker.service(), expose_broker ? config.GetString("broker_listen") : "");
+  absl::StatusOr<broker::BrokerGrpcServer> started = broker::StartBrokerGrpcServer(
+      config, broker.service(), expose_broker ? config.GetString("broker_listen") : "");
   if (!started.ok()) common::ExitWithStartupError(std::string(started.status().message()));
   std::unique_ptr<grpc::Server> grpc_server = std::move(started->server);
   broker.Start();
   // In-process calls skip the transport and its token checks: they never leave this process.
-  std::shared_ptr<grpc::Channel> channel = grpc_server->InProcessChannel(common::BrokerChannelArguments(config));
+  std::shared_ptr<grpc::Channel> channel =
+      grpc_server->InProcessChannel(common::BrokerChannelArguments(config));
 
   rest::RestAdapter rest_adapter(config, channel);
   gateway::Gateway* gateway_ptr = nullptr;
   // Ready once the gateway's stream to the in-process broker is open.
-  absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> ops = common::OpsEndpoints::Create(config, [&gateway_ptr] {
-    if (gateway_ptr == nullptr || !gateway_ptr->stats().broker_connected)
-      return common::Readiness{false, "gateway stream to the broker not open"};
-    return common::Readiness{};
-  });
+  absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> ops =
+      common::OpsEndpoints::Create(config, [&gateway_ptr] {
+        if (gateway_ptr == nullptr || !gateway_ptr->stats().broker_connected)
+          return common::Readiness{false, "gateway stream to the broker not open"};
+        return common::Readiness{};
+      });
   if (!ops.ok()) common::ExitWithStartupError(std::string(ops.status().message()));
   common::HttpServerOptions options = common::HttpServerOptionsFromConfig(config);
   common::HttpServer http_server(options, [&](std::shared_ptr<common::HttpExchange> exchange) {
@@ -52,10 +54,12 @@ int Run(int argc, char** argv, char** envp) {
     if (gateway_ptr != nullptr && gateway_ptr->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));
   });
-  http_server.SetHeaderCheck([&](const common::HttpRequestHeader& header, const boost::asio::ip::address& remote) {
-    if (gateway::Gateway::Serves(header) || common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
-    return rest_adapter.CheckHeaders(header, remote);
-  });
+  http_server.SetHeaderCheck(
+      [&](const common::HttpRequestHeader& header, const boost::asio::ip::address& remote) {
+        if (gateway::Gateway::Serves(header) || common::OpsEndpoints::Serves(header))
+          return common::HeaderVerdict::Unauthenticated();
+        return rest_adapter.CheckHeaders(header, remote);
+      });
   (*ops)->Install(http_server);
   gateway::Gateway gateway(config, channel, http_server);
   gateway_ptr = &gateway;
@@ -66,11 +70,12 @@ int Run(int argc, char** argv, char** envp) {
   http_server.Start();
 
   const bool tls = options.tls != nullptr;
-  const std::string base = absl::StrCat(tls ? "https://" : "http://", options.host, ":", http_server.port());
+  const std::string base =
+      absl::StrCat(tls ? "https://" : "http://", options.host, ":", http_server.port());
   LOG_INFO("channelstream (all-in-one: broker + REST adapter + gateway) serving on ", base);
   LOG_INFO("  server API (signed): ", base, "/connect, /subscribe, /message, /info, ...");
-  LOG_INFO("  clients: ", tls ? "wss://" : "ws://", options.host, ":", http_server.port(), "/ws?conn_id=..., ", base,
-           "/listen?conn_id=...");
+  LOG_INFO("  clients: ", tls ? "wss://" : "ws://", options.host, ":", http_server.port(),
+           "/ws?conn_id=..., ", base, "/listen?conn_id=...");
   LOG_INFO("  admin: ", base, "/admin  API explorer: ", base, "/api-explorer");
   if (expose_broker) LOG_INFO("  broker gRPC: ", config.GetString("broker_listen"));
 

@@ -207,7 +207,8 @@ TEST_F(CatchupTest, IdleConnectionsAreCollectedWithPartedPresence) {
   Advance(absl::Seconds(1));
   state->CollectGarbage(now, &out);
   EXPECT_EQ(state->connections().count(common::Uuid::FromText(idle)), 0u);
-  EXPECT_EQ(state->connections().count(common::Uuid::FromText(attached)), 1u) << "attached connections stay";
+  EXPECT_EQ(state->connections().count(common::Uuid::FromText(attached)), 1u)
+      << "attached connections stay";
   std::vector<Json> to_watcher = DeliveredTo(gw, 1);
   ASSERT_EQ(to_watcher.size(), 1u);
   EXPECT_EQ(to_watcher[0]["message"]["action"], "parted");

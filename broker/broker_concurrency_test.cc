@@ -30,7 +30,8 @@ TEST(BrokerConcurrencyTest, HandlersGatewaysAndGcRunInParallel) {
       for (const GatewayItem& item : items) {
         v1::GatewayDown down = ToGatewayDown(item);
         if (down.has_attach_result()) ++attach_results;
-        for (const v1::Delivery& delivery : down.batch().deliveries()) delivered_handles += delivery.handles_size();
+        for (const v1::Delivery& delivery : down.batch().deliveries())
+          delivered_handles += delivery.handles_size();
       }
     }
   });

@@ -3,10 +3,10 @@
 #include <map>
 #include <tuple>
 
-#include "common/metrics.h"
 #include "broker/broker_state.h"
 #include "broker/catchup.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 
 namespace channelstream::broker {
 
@@ -88,7 +88,8 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   }
   for (const v1::Position& position : attach.since()) present(position);
 
-  CatchupPlan plan = PlanCatchup(streams, conn.user, static_cast<size_t>(options_.max_catchup_bytes));
+  CatchupPlan plan =
+      PlanCatchup(streams, conn.user, static_cast<size_t>(options_.max_catchup_bytes));
   static common::Histogram* catchup_sizes = common::GlobalMetrics().GetHistogram(
       "channelstream_catchup_frames", "Frames sent as catch-up when a client attaches.",
       {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000});
@@ -128,7 +129,8 @@ v1::AttachResult BrokerState::Attach(uint64_t gateway, const v1::Attach& attach,
   return result;
 }
 
-void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, const v1::Detach* marks) {
+void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now,
+                         const v1::Detach* marks) {
   auto gw = gateways_.find(gateway);
   if (gw == gateways_.end()) return;
   auto named = gw->second.handles.find(handle);
@@ -155,7 +157,8 @@ void BrokerState::Detach(uint64_t gateway, uint64_t handle, absl::Time now, cons
       }
       auto seen = conn.channels.find(mark.channel());
       if (seen != conn.channels.end())
-        seen->second = std::max(seen->second, std::min(mark.seq(), channels_.at(mark.channel()).seq));
+        seen->second =
+            std::max(seen->second, std::min(mark.seq(), channels_.at(mark.channel()).seq));
     }
   }
   conn.last_active = now;

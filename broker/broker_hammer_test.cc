@@ -41,7 +41,8 @@ TEST(BrokerHammerTest, ManyThreadsKeepTheStateConsistent) {
   std::thread reader([&] {
     v1::GatewayDown down;
     while (stream->Read(&down)) {
-      for (const v1::Delivery& delivery : down.batch().deliveries()) deliveries += delivery.handles_size();
+      for (const v1::Delivery& delivery : down.batch().deliveries())
+        deliveries += delivery.handles_size();
     }
   });
   std::thread attacher([&] {

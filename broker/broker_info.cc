@@ -80,8 +80,7 @@ void BrokerState::FillChannelInfo(const ChannelRecord& channel, bool include_his
 }
 
 void BrokerState::FillChannelsInfo(const std::vector<std::string>& names,
-                                   const v1::InfoOptions& options,
-                                   v1::ChannelsInfo* info) const {
+                                   const v1::InfoOptions& options, v1::ChannelsInfo* info) const {
   const std::set<std::string> excluded(options.exclude_channels().begin(),
                                        options.exclude_channels().end());
   // Connect, Subscribe, Unsubscribe and ChannelConfig answer with these: one answer stays within
@@ -122,7 +121,8 @@ void BrokerState::FillUserInfo(const UserRecord& user, bool public_state,
   info->set_state_json(DumpJson(public_state ? user.PublicState() : user.state()));
 }
 
-bool BrokerState::InSelectedChannel(const UserRecord& user, const ChannelSelection& selection) const {
+bool BrokerState::InSelectedChannel(const UserRecord& user,
+                                    const ChannelSelection& selection) const {
   for (const common::Uuid& conn_id : user.conn_ids) {
     auto conn = connections_.find(conn_id);
     if (conn == connections_.end()) continue;

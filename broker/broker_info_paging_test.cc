@@ -164,7 +164,8 @@ TEST_F(InfoPagingTest, CursorsPastTheEndOrAtUsersFromTheStart) {
 TEST_F(InfoPagingTest, NamedChannelsPageAndExcludedOnesAreSkipped) {
   for (const std::string& channel : Names("ch", 5)) Connect(channel + "-user", {channel});
   v1::InfoRequest request;
-  for (const char* name : {"ch104", "ch100", "nope", "ch102", "ch101"}) request.mutable_channels()->add_values(name);
+  for (const char* name : {"ch104", "ch100", "nope", "ch102", "ch101"})
+    request.mutable_channels()->add_values(name);
   request.mutable_info()->add_exclude_channels("ch101");
   request.mutable_info()->set_include_users(true);
   request.set_limit(2);
@@ -263,8 +264,8 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
   Configure("small", config);
   Connect("alice", {"big", "small"});
   for (int i = 0; i < 30; ++i)
-    ASSERT_TRUE(Publish("big", "alice", absl::StrCat(R"({"n":)", i, R"(,"pad":")",
-                                                     std::string(1000, 'p'), R"("})"))
+    ASSERT_TRUE(Publish("big", "alice",
+                        absl::StrCat(R"({"n":)", i, R"(,"pad":")", std::string(1000, 'p'), R"("})"))
                     .ok());
   ASSERT_TRUE(Publish("small", "alice", R"({"n":0})").ok());
 
@@ -293,7 +294,8 @@ TEST_F(InfoPagingTest, AChannelLargerThanTheBudgetStartsAPageAndIsCut) {
   EXPECT_EQ(after_a.channels(0).name(), "big");
   Configure("a", config);
   // Larger than what a cut leaves over (less than one history entry of "big").
-  ASSERT_TRUE(Publish("a", "alice", absl::StrCat(R"({"pad":")", std::string(2000, 'a'), R"("})")).ok());
+  ASSERT_TRUE(
+      Publish("a", "alice", absl::StrCat(R"({"pad":")", std::string(2000, 'a'), R"("})")).ok());
   v1::AdminInfoResponse a_first = FetchAdmin(10, "");
   ASSERT_EQ(a_first.channels_size(), 1);
   EXPECT_EQ(a_first.channels(0).name(), "a");

@@ -34,7 +34,8 @@ absl::Status CheckPublicationFields(const v1::Publication& item) {
     return FieldError("user", common::LengthBetweenMessage(1, common::kMaxUsernameLength));
   if (common::Utf8Length(item.channel()) > common::kMaxChannelNameLength)
     return FieldError("channel", common::LengthBetweenMessage(1, common::kMaxChannelNameLength));
-  if (!item.uuid().empty() && !common::IsUuid(item.uuid())) return FieldError("uuid", "Not a valid UUID.");
+  if (!item.uuid().empty() && !common::IsUuid(item.uuid()))
+    return FieldError("uuid", "Not a valid UUID.");
   return CheckTimestamp(item.timestamp(), "timestamp");
 }
 
@@ -134,7 +135,8 @@ uint64_t BrokerState::EmitToChannel(ChannelRecord& channel, const Json& payload,
   }
   if (encoded.empty()) encoded = DumpJson(payload);
   AppendPosition(&encoded, channel.epoch, seq);
-  Route(recipients, std::make_shared<const std::string>(std::move(encoded)), channel.name, seq, out);
+  Route(recipients, std::make_shared<const std::string>(std::move(encoded)), channel.name, seq,
+        out);
   if (channel.settings.store_frames()) {
     frame.payload = payload;
     channel.frames.push_back(std::move(frame));
@@ -170,8 +172,9 @@ void BrokerState::EmitToUsers(const std::vector<std::string>& users, const Json&
     }
     if (recipients.empty()) continue;
     const uint64_t seq = user->second.frame_seq;
-    Route(recipients, std::make_shared<const std::string>(WithPosition(encoded, user->second.epoch, seq)),
-          "", seq, out);
+    Route(recipients,
+          std::make_shared<const std::string>(WithPosition(encoded, user->second.epoch, seq)), "",
+          seq, out);
   }
 }
 
@@ -180,7 +183,8 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
                                          std::vector<PreparedPublication>* prepared,
                                          IdSource* ids) {
   // Parse and check every item first: a bad item rejects the whole request.
-  // Field errors of every item are reported together (publications[i].field); a limit stops at once.
+  // Field errors of every item are reported together (publications[i].field); a limit stops at
+  // once.
   std::vector<Json> messages, extras;
   broker::FieldViolationList violations;
   for (int i = 0; i < request.publications_size(); ++i) {
@@ -191,19 +195,19 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
       continue;
     }
     if (static_cast<int64_t>(item.message_json().size()) > options.max_payload_bytes)
-      return LimitError("max_payload_bytes",
-                        absl::StrCat("message is larger than ", options.max_payload_bytes,
-                                     " bytes"));
-    absl::StatusOr<Json> message = ParseJsonField(item.message_json(), "message", Json(), options.max_json_depth);
+      return LimitError("max_payload_bytes", absl::StrCat("message is larger than ",
+                                                          options.max_payload_bytes, " bytes"));
+    absl::StatusOr<Json> message =
+        ParseJsonField(item.message_json(), "message", Json(), options.max_json_depth);
     if (!message.ok()) {
       violations.AddItem(message.status(), "publications", i);
       continue;
     }
     if (static_cast<int64_t>(item.extra_json().size()) > options.max_payload_bytes)
-      return LimitError("max_payload_bytes",
-                        absl::StrCat("extra keys are larger than ", options.max_payload_bytes,
-                                     " bytes"));
-    absl::StatusOr<Json> extra = ParseObjectField(item.extra_json(), "extra", options.max_json_depth);
+      return LimitError("max_payload_bytes", absl::StrCat("extra keys are larger than ",
+                                                          options.max_payload_bytes, " bytes"));
+    absl::StatusOr<Json> extra =
+        ParseObjectField(item.extra_json(), "extra", options.max_json_depth);
     if (!extra.ok()) {
       violations.AddItem(extra.status(), "publications", i);
       continue;
@@ -225,8 +229,8 @@ absl::Status BrokerState::PreparePublish(const v1::PublishRequest& request, absl
     payload = std::move(extras[i]);
     for (const char* key : kHiddenKeys) payload.erase(key);
     payload["uuid"] = !item.uuid().empty() ? common::NormalizeUuid(item.uuid())
-                      : ids != nullptr        ? ids->NewUuidText()
-                                              : common::NewUuid();
+                      : ids != nullptr     ? ids->NewUuidText()
+                                           : common::NewUuid();
     payload["timestamp"] = NormalTimestamp(item.timestamp(), now);
     payload["user"] = item.user();
     payload["channel"] = item.channel().empty() ? Json() : Json(item.channel());
@@ -261,18 +265,18 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
       // position back; the message is stored and delivered once.
       if (p.uuid_given) {
         if (const CatchupRecord* earlier = FindRecord(&record.frames, uuid)) {
-          published->set_message_json(EchoOf(earlier->payload, earlier->only_users, earlier->exclude_users,
-                                             p.no_history));
+          published->set_message_json(
+              EchoOf(earlier->payload, earlier->only_users, earlier->exclude_users, p.no_history));
           published->set_seq(earlier->seq);
           published->set_duplicate(true);
           continue;
         }
       }
       ++counters_.total_unique_messages;
-      const bool keep = record.settings.store_history() && !p.no_history &&
-                        record.settings.history_size() > 0;
-      const uint64_t seq =
-          EmitToChannel(record, p.payload, p.pm_users, p.exclude_users, now, out, std::move(p.encoded));
+      const bool keep =
+          record.settings.store_history() && !p.no_history && record.settings.history_size() > 0;
+      const uint64_t seq = EmitToChannel(record, p.payload, p.pm_users, p.exclude_users, now, out,
+                                         std::move(p.encoded));
       published->set_seq(seq);
       if (keep) {
         Json& entry = record.history.emplace_back(std::move(p.payload));
@@ -288,7 +292,8 @@ void BrokerState::ApplyPublish(std::vector<PreparedPublication>& prepared, absl:
           auto user = users_.find(name);
           if (user == users_.end()) continue;
           if (const CatchupRecord* earlier = FindRecord(&user->second.frames, uuid)) {
-            published->set_message_json(EchoOf(earlier->payload, p.pm_users, p.exclude_users, p.no_history));
+            published->set_message_json(
+                EchoOf(earlier->payload, p.pm_users, p.exclude_users, p.no_history));
             seen = true;
           }
         }
@@ -324,7 +329,8 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
     }
     if (static_cast<int64_t>(edit.message_json().size()) > options_.max_payload_bytes)
       return LimitError("max_payload_bytes", "message is larger than the limit");
-    absl::StatusOr<Json> message = ParseJsonField(edit.message_json(), "message", Json(), options_.max_json_depth);
+    absl::StatusOr<Json> message =
+        ParseJsonField(edit.message_json(), "message", Json(), options_.max_json_depth);
     if (!message.ok()) {
       violations.AddItem(message.status(), "edits", i);
       continue;
@@ -393,7 +399,8 @@ absl::Status BrokerState::EditMessages(const v1::EditMessagesRequest& request, a
 absl::Status BrokerState::DeleteMessages(const v1::DeleteMessagesRequest& request, absl::Time now,
                                          v1::DeleteMessagesResponse* response, Outbox* out) {
   broker::FieldViolationList violations;
-  for (int i = 0; i < request.deletes_size(); ++i) violations.AddItem(CheckDeleteFields(request.deletes(i)), "deletes", i);
+  for (int i = 0; i < request.deletes_size(); ++i)
+    violations.AddItem(CheckDeleteFields(request.deletes(i)), "deletes", i);
   if (!violations.empty()) return violations.Build();
   for (const v1::MessageDelete& del : request.deletes()) {
     const std::string uuid = common::NormalizeUuid(del.uuid());

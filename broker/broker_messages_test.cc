@@ -156,7 +156,8 @@ TEST_F(MessagesTest, DeeplyNestedJsonFieldsAreInvalidArguments) {
 
   v1::EditMessagesRequest edit_request;
   v1::MessageEdit* edit = edit_request.add_edits();
-  edit->set_uuid(nlohmann::json::parse(response.messages(0).message_json())["uuid"].get<std::string>());
+  edit->set_uuid(
+      nlohmann::json::parse(response.messages(0).message_json())["uuid"].get<std::string>());
   edit->set_message_json(too_deep);
   v1::EditMessagesResponse edit_response;
   EXPECT_EQ(state->EditMessages(edit_request, now, &edit_response, &out).code(),
@@ -423,7 +424,6 @@ TEST_F(MessagesTest, CountersCountPublicationsAndRecipients) {
   EXPECT_EQ(state->counters().total_unique_messages, 2);
   EXPECT_EQ(state->counters().total_messages, 3);
 }
-
 
 // Every bad item is named in the BadRequest details; the text stays the first error's.
 TEST_F(MessagesTest, EveryBadItemIsAViolation) {

@@ -19,7 +19,8 @@ class PositionsTest : public BrokerStateTestBase {
     gw = state->AddGateway("gw");
   }
   // A detach reporting what the gateway wrote: channel "" is the private stream.
-  void DetachWithMarks(uint64_t handle, const std::vector<std::pair<std::string, uint64_t>>& marks) {
+  void DetachWithMarks(uint64_t handle,
+                       const std::vector<std::pair<std::string, uint64_t>>& marks) {
     v1::Detach detach;
     detach.set_handle(handle);
     for (const auto& [channel, seq] : marks) {

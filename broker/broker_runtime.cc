@@ -13,7 +13,8 @@ BrokerRuntime::BrokerRuntime(const common::Config& config)
       gc_interval_(absl::Seconds(std::max(0.01, config.GetDouble("gc_interval")))) {
   durable_options_.data_dir = config.GetString("data_dir");
   durable_options_.journal_fsync = config.GetBool("journal_fsync");
-  durable_options_.snapshot_interval = absl::Seconds(std::max(1.0, config.GetDouble("snapshot_interval")));
+  durable_options_.snapshot_interval =
+      absl::Seconds(std::max(1.0, config.GetDouble("snapshot_interval")));
   durable_options_.journal_max_bytes =
       static_cast<uint64_t>(std::max<long long>(4096, config.GetInt("journal_max_bytes")));
   common::MetricsRegistry& registry = common::GlobalMetrics();
@@ -25,18 +26,28 @@ BrokerRuntime::BrokerRuntime(const common::Config& config)
       return static_cast<double>(value);
     };
   };
-  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_users", "Users the broker knows (connected or within gc_users_after).", common::MetricType::kGauge, {},
-      size_of([](const BrokerState& state) { return state.users().size(); })));
-  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_channels", "Channels the broker holds.", common::MetricType::kGauge, {},
-      size_of([](const BrokerState& state) { return state.channels().size(); })));
-  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_broker_connections", "Connections (conn_ids) the broker holds, attached or not.",
-      common::MetricType::kGauge, {}, size_of([](const BrokerState& state) { return state.connections().size(); })));
-  metric_callbacks_.emplace_back(&registry, registry.AddCallback(
-      "channelstream_gateway_streams", "Gateway streams open to the broker.", common::MetricType::kGauge, {},
-      size_of([](const BrokerState& state) { return state.gateway_count(); })));
+  metric_callbacks_.emplace_back(
+      &registry,
+      registry.AddCallback("channelstream_users",
+                           "Users the broker knows (connected or within gc_users_after).",
+                           common::MetricType::kGauge, {},
+                           size_of([](const BrokerState& state) { return state.users().size(); })));
+  metric_callbacks_.emplace_back(
+      &registry,
+      registry.AddCallback(
+          "channelstream_channels", "Channels the broker holds.", common::MetricType::kGauge, {},
+          size_of([](const BrokerState& state) { return state.channels().size(); })));
+  metric_callbacks_.emplace_back(
+      &registry,
+      registry.AddCallback(
+          "channelstream_broker_connections",
+          "Connections (conn_ids) the broker holds, attached or not.", common::MetricType::kGauge,
+          {}, size_of([](const BrokerState& state) { return state.connections().size(); })));
+  metric_callbacks_.emplace_back(
+      &registry, registry.AddCallback(
+                     "channelstream_gateway_streams", "Gateway streams open to the broker.",
+                     common::MetricType::kGauge, {},
+                     size_of([](const BrokerState& state) { return state.gateway_count(); })));
 }
 
 BrokerRuntime::~BrokerRuntime() { Stop(); }
@@ -59,7 +70,8 @@ size_t BrokerRuntime::open_gateways() {
 size_t BrokerRuntime::attached_connections() {
   size_t count = 0;
   service_->WithState([&](const BrokerState& state) {
-    for (const auto& [id, connection] : state.connections()) count += connection.attachments.empty() ? 0 : 1;
+    for (const auto& [id, connection] : state.connections())
+      count += connection.attachments.empty() ? 0 : 1;
   });
   return count;
 }

@@ -53,7 +53,8 @@ class BrokerRuntime {
   std::thread gc_thread_;
   DurableStoreOptions durable_options_;
   std::thread snapshot_thread_;
-  std::vector<common::CallbackHandle> metric_callbacks_;  // read service_: removed first (declared last)
+  std::vector<common::CallbackHandle>
+      metric_callbacks_;  // read service_: removed first (declared last)
 };
 
 }  // namespace channelstream::broker

@@ -64,9 +64,9 @@ absl::Status BrokerService::OpenDurableStore(const DurableStoreOptions& options)
     for (uint64_t gateway : gateways) {
       StartRecordingLocked();
       state_.RemoveGateway(gateway, now);
-      if (absl::Status s = JournalLocked(now, [&](durable::JournalRecord& r) {
-            r.mutable_remove_gateway()->set_gateway(gateway);
-          });
+      if (absl::Status s = JournalLocked(
+              now,
+              [&](durable::JournalRecord& r) { r.mutable_remove_gateway()->set_gateway(gateway); });
           !s.ok())
         return s;
     }
@@ -108,8 +108,8 @@ absl::Status BrokerService::MaybeWriteSnapshot(bool force) {
     return written.status();
   }
   LOG_INFO("broker: data_dir: snapshot written (", *written, " bytes, state lock held ",
-           absl::FormatDuration(locked), ", total ", absl::FormatDuration(absl::Now() - copy_started),
-           ")");
+           absl::FormatDuration(locked), ", total ",
+           absl::FormatDuration(absl::Now() - copy_started), ")");
   return absl::OkStatus();
 }
 
@@ -123,23 +123,23 @@ std::string DebugExcerpt(const google::protobuf::Message& message) {
 }
 }  // namespace
 
-#define CS_UNARY(Method, Request, Response, record_field)                                \
-  grpc::Status BrokerService::Method(grpc::ServerContext*, const v1::Request* request,   \
-                                     v1::Response* response) {                           \
-    Outbox out;                                                                          \
-    std::lock_guard<std::mutex> lock(mu_);                                               \
-    const absl::Time now = clock_();                                                     \
-    StartRecordingLocked();                                                              \
-    absl::Status status = state_.Method(*request, now, response, &out);                  \
-    if (status.ok()) {                                                                   \
-      status = JournalLocked(now, [&](durable::JournalRecord& record) {                  \
-        *record.mutable_##record_field() = *request;                                     \
-      });                                                                                \
-    }                                                                                    \
-    DispatchLocked(out);                                                                 \
-    LOG_DEBUG("broker: " #Method " ", status.ok() ? "ok" : status.ToString(), ": ",       \
-              DebugExcerpt(*request), " -> ", DebugExcerpt(*response));                   \
-    return ToGrpcStatus(status);                                                               \
+#define CS_UNARY(Method, Request, Response, record_field)                              \
+  grpc::Status BrokerService::Method(grpc::ServerContext*, const v1::Request* request, \
+                                     v1::Response* response) {                         \
+    Outbox out;                                                                        \
+    std::lock_guard<std::mutex> lock(mu_);                                             \
+    const absl::Time now = clock_();                                                   \
+    StartRecordingLocked();                                                            \
+    absl::Status status = state_.Method(*request, now, response, &out);                \
+    if (status.ok()) {                                                                 \
+      status = JournalLocked(now, [&](durable::JournalRecord& record) {                \
+        *record.mutable_##record_field() = *request;                                   \
+      });                                                                              \
+    }                                                                                  \
+    DispatchLocked(out);                                                               \
+    LOG_DEBUG("broker: " #Method " ", status.ok() ? "ok" : status.ToString(), ": ",    \
+              DebugExcerpt(*request), " -> ", DebugExcerpt(*response));                \
+    return ToGrpcStatus(status);                                                       \
   }
 
 CS_UNARY(Connect, ConnectRequest, ConnectResponse, connect)
@@ -221,8 +221,8 @@ grpc::Status BrokerService::Disconnect(grpc::ServerContext*, const v1::Disconnec
 grpc::Status BrokerService::AdminInfo(grpc::ServerContext*, const v1::AdminInfoRequest* request,
                                       v1::AdminInfoResponse* response) {
   std::lock_guard<std::mutex> lock(mu_);
-  return ToGrpcStatus(state_.AdminInfo(request ? *request : v1::AdminInfoRequest::default_instance(),
-                                 clock_(), response));
+  return ToGrpcStatus(state_.AdminInfo(
+      request ? *request : v1::AdminInfoRequest::default_instance(), clock_(), response));
 }
 
 void BrokerService::CollectGarbage() {
@@ -231,8 +231,9 @@ void BrokerService::CollectGarbage() {
   const absl::Time now = clock_();
   StartRecordingLocked();
   state_.CollectGarbage(now, &out);
-  JournalLocked(now, [](durable::JournalRecord& record) { record.mutable_collect_garbage(); })
-      .IgnoreError();  // logged; a sweep has nobody to answer
+  JournalLocked(now, [](durable::JournalRecord& record) {
+    record.mutable_collect_garbage();
+  }).IgnoreError();  // logged; a sweep has nobody to answer
   DispatchLocked(out);
 }
 
@@ -251,8 +252,8 @@ void BrokerService::WithState(const std::function<void(const BrokerState&)>& fn)
 }
 
 uint64_t BrokerService::OpenGateway(const std::string& name,
-                                   std::shared_ptr<GatewaySession> session,
-                                   std::function<void()> cancel) {
+                                    std::shared_ptr<GatewaySession> session,
+                                    std::function<void()> cancel) {
   std::lock_guard<std::mutex> lock(mu_);
   if (shut_down_) return 0;
   StartRecordingLocked();

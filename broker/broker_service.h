@@ -14,18 +14,19 @@
 #include "absl/time/time.h"
 #include "broker/broker_state.h"
 #include "broker/durable_store.h"
-#include "common/metrics.h"
 #include "broker/gateway_session.h"
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
+#include "common/metrics.h"
 
 namespace channelstream::broker {
 
 class BrokerService final : public v1::Broker::Service {
  public:
   using Clock = std::function<absl::Time()>;
-  BrokerService(const BrokerOptions& options, size_t gateway_queue_capacity,
-                Clock clock = [] { return absl::Now(); });
+  BrokerService(
+      const BrokerOptions& options, size_t gateway_queue_capacity,
+      Clock clock = [] { return absl::Now(); });
 
   grpc::Status Connect(grpc::ServerContext*, const v1::ConnectRequest*,
                        v1::ConnectResponse*) override;
@@ -97,13 +98,14 @@ class BrokerService final : public v1::Broker::Service {
   const size_t gateway_queue_capacity_;
   const Clock clock_;
   common::Counter* publications_ = common::GlobalMetrics().GetCounter(
-      "channelstream_publications_total", "Messages published through the broker (REST /message or gRPC Publish).");
+      "channelstream_publications_total",
+      "Messages published through the broker (REST /message or gRPC Publish).");
   std::mutex mu_;
   BrokerState state_;
   std::map<uint64_t, OpenStream> streams_;
   bool shut_down_ = false;
   std::unique_ptr<DurableStore> store_;  // null: memory only (no data_dir)
-  std::mutex snapshot_mu_;                // one snapshot at a time; taken before mu_
+  std::mutex snapshot_mu_;               // one snapshot at a time; taken before mu_
 };
 
 }  // namespace channelstream::broker

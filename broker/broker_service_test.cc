@@ -164,7 +164,8 @@ TEST_F(ServiceTest, ChannelConfigInfoAdminDisconnectRoundTrip) {
   v1::ChannelConfigRequest config_request;
   (*config_request.mutable_channel_configs())["a"].set_store_history(true);
   v1::ChannelConfigResponse config_response;
-  ASSERT_TRUE(broker.stub().SetChannelConfig(&config_context, config_request, &config_response).ok());
+  ASSERT_TRUE(
+      broker.stub().SetChannelConfig(&config_context, config_request, &config_response).ok());
   EXPECT_TRUE(config_response.channels_info().channels().at("a").settings().store_history());
 
   const std::string id = Connect("alice", {"a"});
@@ -268,7 +269,8 @@ TEST_F(ServiceTest, StreamEndDropsItsAttachmentsOnly) {
   ASSERT_EQ(down.batch().deliveries_size(), 1);
   EXPECT_EQ(down.batch().deliveries(0).handles(0), 1u);
   broker.service().WithState([&](const BrokerState& state) {
-    EXPECT_EQ(state.connections().count(common::Uuid::FromText(a)), 1u) << "the connection stays known";
+    EXPECT_EQ(state.connections().count(common::Uuid::FromText(a)), 1u)
+        << "the connection stays known";
   });
   two->WritesDone();
   EXPECT_TRUE(two->Finish().ok());
@@ -373,7 +375,8 @@ TEST(GatewaySessionTest, PopAllMergesConsecutiveDeliveriesIntoBatches) {
   ASSERT_EQ(messages.size(), 4u) << "attach, batch of three, kick, batch of one (order kept)";
   EXPECT_EQ(messages[0].attach_result().handle(), 9u);
   ASSERT_EQ(messages[1].batch().deliveries_size(), 3);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(messages[1].batch().deliveries(i).seq(), static_cast<uint64_t>(i + 1));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(messages[1].batch().deliveries(i).seq(), static_cast<uint64_t>(i + 1));
   EXPECT_EQ(messages[2].kick().handle(), 5u);
   ASSERT_EQ(messages[3].batch().deliveries_size(), 1);
   EXPECT_EQ(messages[3].batch().deliveries(0).payload_json(), "{\"n\":4}");

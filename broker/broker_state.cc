@@ -52,7 +52,8 @@ absl::Status BrokerState::ValidateChannelNames(
   for (int i = 0; i < names.size(); ++i) {
     const std::string& name = names[i];
     if (name.empty() || common::Utf8Length(name) > kMaxChannelNameLength)
-      violations.AddItem(FieldError(field, LengthBetweenMessage(1, kMaxChannelNameLength)), field, i);
+      violations.AddItem(FieldError(field, LengthBetweenMessage(1, kMaxChannelNameLength)), field,
+                         i);
   }
   return violations.Build();
 }
@@ -71,16 +72,19 @@ absl::Status BrokerState::ValidateChannelConfig(const v1::ChannelConfig& config)
 }
 
 absl::Status BrokerState::ValidatePositions(
-    const google::protobuf::RepeatedPtrField<v1::Position>& positions, const std::string& field) const {
+    const google::protobuf::RepeatedPtrField<v1::Position>& positions,
+    const std::string& field) const {
   // One per subscribed channel plus the private stream.
   if (positions.size() > options_.max_channels_per_connection + 1)
     return LimitError("max_channels_per_connection",
                       absl::StrCat(field, ": more positions than a connection has streams"));
   for (const v1::Position& position : positions) {
     if (common::Utf8Length(position.channel()) > kMaxChannelNameLength)
-      return FieldError(field, absl::StrCat("channel: Length must be between 0 and ", kMaxChannelNameLength, "."));
+      return FieldError(field, absl::StrCat("channel: Length must be between 0 and ",
+                                            kMaxChannelNameLength, "."));
     if (position.epoch().size() > kMaxEpochLength)
-      return FieldError(field, absl::StrCat("epoch: Length must be between 0 and ", kMaxEpochLength, "."));
+      return FieldError(field,
+                        absl::StrCat("epoch: Length must be between 0 and ", kMaxEpochLength, "."));
   }
   return absl::OkStatus();
 }
@@ -145,8 +149,8 @@ bool BrokerState::UnsubscribeConnection(ConnectionRecord& conn, const std::strin
   return true;
 }
 
-void BrokerState::EmitPresence(ChannelRecord& channel, const std::string& user,
-                               const char* action, absl::Time now, Outbox* out) {
+void BrokerState::EmitPresence(ChannelRecord& channel, const std::string& user, const char* action,
+                               absl::Time now, Outbox* out) {
   Json payload = {{"uuid", ids_.NewUuidText()},
                   {"type", "presence"},
                   {"user", user},
@@ -169,8 +173,7 @@ void BrokerState::EmitPresence(ChannelRecord& channel, const std::string& user,
 absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time now,
                                   v1::ConnectResponse* response, Outbox* out) {
   // Validate everything before changing anything.
-  if (request.username().empty())
-    return FieldError("username", "Missing data for required field.");
+  if (request.username().empty()) return FieldError("username", "Missing data for required field.");
   if (common::Utf8Length(request.username()) > kMaxUsernameLength)
     return FieldError("username", LengthBetweenMessage(1, kMaxUsernameLength));
   common::Uuid conn_id;
@@ -182,10 +185,14 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   for (const auto& [name, config] : request.channel_configs()) {
     if (absl::Status s = ValidateChannelConfig(config); !s.ok()) return s;
   }
-  if (absl::Status s = CheckStateSize(request.fresh_user_state_json(), "fresh_user_state", options_); !s.ok()) return s;
-  if (absl::Status s = CheckStateSize(request.user_state_json(), "user_state", options_); !s.ok()) return s;
-  absl::StatusOr<Json> fresh =
-      ParseStateObject(request.fresh_user_state_json(), "fresh_user_state", options_.max_json_depth);
+  if (absl::Status s =
+          CheckStateSize(request.fresh_user_state_json(), "fresh_user_state", options_);
+      !s.ok())
+    return s;
+  if (absl::Status s = CheckStateSize(request.user_state_json(), "user_state", options_); !s.ok())
+    return s;
+  absl::StatusOr<Json> fresh = ParseStateObject(request.fresh_user_state_json(), "fresh_user_state",
+                                                options_.max_json_depth);
   if (!fresh.ok()) return fresh.status();
   absl::StatusOr<Json> update =
       ParseStateObject(request.user_state_json(), "user_state", options_.max_json_depth);
@@ -203,9 +210,9 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   if (existing_conn == connections_.end() && existing_user != users_.end() &&
       static_cast<int64_t>(existing_user->second.conn_ids.size()) >=
           options_.max_connections_per_user)
-    return LimitError("max_connections_per_user",
-                      absl::StrCat("user already holds ", options_.max_connections_per_user,
-                                   " connections"));
+    return LimitError(
+        "max_connections_per_user",
+        absl::StrCat("user already holds ", options_.max_connections_per_user, " connections"));
   std::set<std::string> wanted(request.channels().begin(), request.channels().end());
   if (existing_conn != connections_.end()) {
     for (const auto& [name, seen] : existing_conn->second.channels) wanted.insert(name);
@@ -244,12 +251,12 @@ absl::Status BrokerState::Connect(const v1::ConnectRequest& request, absl::Time 
   for (const std::string& name : request.channels()) {
     auto config = request.channel_configs().find(name);
     SubscribeConnection(conn, name,
-                        config != request.channel_configs().end() ? &config->second : nullptr,
-                        now, out);
+                        config != request.channel_configs().end() ? &config->second : nullptr, now,
+                        out);
   }
   if (request.since_size() > 0) {
     conn.pending_since = std::make_shared<const std::vector<v1::Position>>(request.since().begin(),
-                                                                    request.since().end());
+                                                                           request.since().end());
   }
 
   response->set_conn_id(conn_id.ToString());
@@ -329,7 +336,8 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   if (request.user().empty()) return FieldError("user", "Missing data for required field.");
   auto it = users_.find(request.user());
   if (it == users_.end()) return FieldNotFound("user", "Unknown user");
-  if (absl::Status s = CheckStateSize(request.user_state_json(), "user_state", options_); !s.ok()) return s;
+  if (absl::Status s = CheckStateSize(request.user_state_json(), "user_state", options_); !s.ok())
+    return s;
   absl::StatusOr<Json> update =
       ParseStateObject(request.user_state_json(), "user_state", options_.max_json_depth);
   if (!update.ok()) return update.status();
@@ -384,8 +392,8 @@ absl::Status BrokerState::SetUserState(const v1::UserStateRequest& request, absl
   return absl::OkStatus();
 }
 
-absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& request,
-                                           absl::Time now, v1::ChannelConfigResponse* response) {
+absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& request, absl::Time now,
+                                           v1::ChannelConfigResponse* response) {
   for (const auto& [name, config] : request.channel_configs()) {
     if (name.empty() || common::Utf8Length(name) > kMaxChannelNameLength)
       return FieldError("channel_configs",
@@ -405,7 +413,8 @@ absl::Status BrokerState::SetChannelConfig(const v1::ChannelConfigRequest& reque
   return absl::OkStatus();
 }
 
-std::map<common::Uuid, ConnectionRecord>::iterator BrokerState::FindConnection(const std::string& conn_id) {
+std::map<common::Uuid, ConnectionRecord>::iterator BrokerState::FindConnection(
+    const std::string& conn_id) {
   common::Uuid id;
   if (!common::Uuid::Parse(conn_id, &id)) return connections_.end();
   return connections_.find(id);

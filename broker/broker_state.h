@@ -31,10 +31,10 @@ struct PreparedPublication {
   std::vector<std::string> pm_users;
   std::vector<std::string> exclude_users;
   bool no_history = false;
-  Json payload;                                  // the client-visible object
-  std::string encoded;                           // payload, encoded once (position keys added when routed)
-  bool uuid_given = false;                       // a retried publication may repeat it
-  std::string echo_json;                         // what Publish answers for it
+  Json payload;             // the client-visible object
+  std::string encoded;      // payload, encoded once (position keys added when routed)
+  bool uuid_given = false;  // a retried publication may repeat it
+  std::string echo_json;    // what Publish answers for it
 };
 
 struct BrokerCounters {
@@ -138,8 +138,8 @@ class BrokerState {
   // channel keeps frames. Returns the event's sequence number.
   uint64_t EmitToChannel(ChannelRecord& channel, const Json& payload,
                          const std::vector<std::string>& only_users,
-                         const std::vector<std::string>& exclude_users, absl::Time now,
-                         Outbox* out, std::string encoded = "");
+                         const std::vector<std::string>& exclude_users, absl::Time now, Outbox* out,
+                         std::string encoded = "");
   // Sends one event to every connection of each user (private messages), storing user frames.
   // `encoded` (optional) is the payload already serialized; the position keys are added here.
   void EmitToUsers(const std::vector<std::string>& users, const Json& payload,

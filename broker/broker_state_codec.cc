@@ -165,19 +165,20 @@ absl::Status BrokerState::LoadFrom(const durable::State& in) {
   }
   for (const durable::Connection& saved : in.connections()) {
     common::Uuid id;
-    if (!common::Uuid::FromBytes(saved.id(), &id)) return Inconsistent("a connection has no valid id");
+    if (!common::Uuid::FromBytes(saved.id(), &id))
+      return Inconsistent("a connection has no valid id");
     auto user = users_.find(saved.user());
     if (user == users_.end())
-      return Inconsistent(absl::StrCat("connection ", id.ToString(), " names unknown user '",
-                                       saved.user(), "'"));
+      return Inconsistent(
+          absl::StrCat("connection ", id.ToString(), " names unknown user '", saved.user(), "'"));
     ConnectionRecord& conn = connections_[id];
     conn.id = id;
     conn.user = saved.user();
     conn.last_active = FromNanos(saved.last_active_unix_nanos());
     conn.seen_user_seq = saved.seen_user_seq();
     if (saved.pending_since_size() > 0)
-      conn.pending_since = std::make_shared<const std::vector<v1::Position>>(saved.pending_since().begin(),
-                                                                      saved.pending_since().end());
+      conn.pending_since = std::make_shared<const std::vector<v1::Position>>(
+          saved.pending_since().begin(), saved.pending_since().end());
     for (const durable::Attachment& a : saved.attachments())
       conn.attachments.push_back({a.gateway(), a.handle()});
     user->second.conn_ids.insert(id);

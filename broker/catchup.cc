@@ -67,8 +67,9 @@ CatchupPlan PlanCatchup(const std::vector<CatchupStream>& streams, const std::st
         position = stream.presented_offset;
       } else {
         // The offset names events of another history: resume from the connection's own mark.
-        failures[i] = {stream.presented_epoch == stream.epoch ? "unknown_position" : "epoch_changed",
-                       stream.presented_offset, stream.presented_epoch, position};
+        failures[i] = {
+            stream.presented_epoch == stream.epoch ? "unknown_position" : "epoch_changed",
+            stream.presented_offset, stream.presented_epoch, position};
       }
     }
     plan.resume_after[i] = position;
@@ -86,9 +87,10 @@ CatchupPlan PlanCatchup(const std::vector<CatchupStream>& streams, const std::st
       candidates.push_back({frame.time, i, frame.seq, &frame.payload});
     }
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    return std::tie(a.time, a.stream, a.seq) < std::tie(b.time, b.stream, b.seq);
-  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) {
+                     return std::tie(a.time, a.stream, a.seq) < std::tie(b.time, b.stream, b.seq);
+                   });
 
   std::vector<std::string> frames;
   frames.reserve(candidates.size());

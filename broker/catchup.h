@@ -24,7 +24,7 @@ void AppendPosition(std::string* encoded_object, std::string_view epoch, uint64_
 // One stream of a connection, as the planner reads it.
 struct CatchupStream {
   std::string channel;                 // empty: the user's private messages
-  const CatchupLog* frames = nullptr;    // may be null (nothing kept)
+  const CatchupLog* frames = nullptr;  // may be null (nothing kept)
   std::string epoch;                   // the stream's current epoch
   uint64_t offset = 0;                 // its last event
   uint64_t trimmed_through = 0;        // events up to here are no longer recoverable

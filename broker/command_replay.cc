@@ -7,12 +7,14 @@
 namespace channelstream::broker {
 namespace {
 
-std::vector<common::Uuid> RecordedIds(const google::protobuf::RepeatedPtrField<std::string>& saved) {
+std::vector<common::Uuid> RecordedIds(
+    const google::protobuf::RepeatedPtrField<std::string>& saved) {
   std::vector<common::Uuid> ids;
   ids.reserve(saved.size());
   for (const std::string& bytes : saved) {
     common::Uuid id;
-    common::Uuid::FromBytes(bytes, &id);  // a malformed id replays as nil: the CRC already vouched for it
+    common::Uuid::FromBytes(bytes,
+                            &id);  // a malformed id replays as nil: the CRC already vouched for it
     ids.push_back(id);
   }
   return ids;
@@ -71,8 +73,8 @@ absl::Status Apply(const durable::JournalRecord& record, absl::Time now, BrokerS
     case R::kAddGateway: {
       const uint64_t id = state->AddGateway(record.add_gateway().name());
       if (id != record.add_gateway().id())
-        return absl::DataLossError(absl::StrCat("gateway got id ", id, ", live it got ",
-                                                record.add_gateway().id()));
+        return absl::DataLossError(
+            absl::StrCat("gateway got id ", id, ", live it got ", record.add_gateway().id()));
       return absl::OkStatus();
     }
     case R::kRemoveGateway:

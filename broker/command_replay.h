@@ -15,6 +15,7 @@ namespace channelstream::broker {
 absl::Status ReplayCommand(const durable::JournalRecord& record, BrokerState* state);
 
 // Record helpers for the live side: the ids a call drew, as the record stores them.
-void AddRecordedIds(const std::vector<common::Uuid>& ids, google::protobuf::RepeatedPtrField<std::string>* out);
+void AddRecordedIds(const std::vector<common::Uuid>& ids,
+                    google::protobuf::RepeatedPtrField<std::string>* out);
 
 }  // namespace channelstream::broker

@@ -28,7 +28,8 @@ void Populate(BrokerService& service, int users) {
     request.set_username("user" + std::to_string(i));
     request.add_channels("channel" + std::to_string(i % 100));
     request.set_user_state_json(R"({"status": "online", "score": 42})");
-    (*request.mutable_channel_configs())["channel" + std::to_string(i % 100)].set_store_history(true);
+    (*request.mutable_channel_configs())["channel" + std::to_string(i % 100)].set_store_history(
+        true);
     v1::ConnectResponse response;
     service.Connect(nullptr, &request, &response);
   }
@@ -75,8 +76,9 @@ int Run(int argc, char** argv) {
       start = std::chrono::steady_clock::now();
       durable::State saved;
       copy.SaveTo(&saved);
-      std::printf("state copy: %.3f s, conversion to the snapshot message (under the lock): %.3f s\n",
-                  copy_seconds, Seconds(start));
+      std::printf(
+          "state copy: %.3f s, conversion to the snapshot message (under the lock): %.3f s\n",
+          copy_seconds, Seconds(start));
     }
   });
   const double memory_solo_rate = PublishRate(memory, publishes, /*solo=*/true);
@@ -91,12 +93,12 @@ int Run(int argc, char** argv) {
     const double journal_solo_rate = PublishRate(journaled, publishes, /*solo=*/true);
     std::printf("publish to %d subscribers, memory only: %.0f/s, journal on: %.0f/s\n", users / 100,
                 memory_rate, journal_rate);
-    std::printf("publish to 1 subscriber, memory only: %.0f/s, journal on: %.0f/s\n", memory_solo_rate,
-                journal_solo_rate);
+    std::printf("publish to 1 subscriber, memory only: %.0f/s, journal on: %.0f/s\n",
+                memory_solo_rate, journal_solo_rate);
     start = std::chrono::steady_clock::now();
     if (!journaled.MaybeWriteSnapshot(/*force=*/true).ok()) return 1;
-    std::printf("snapshot of %d users, %d connections: %.3f s, %.1f MB\n", users, users, Seconds(start),
-                std::filesystem::file_size(dir + "/snapshot.pb") / 1e6);
+    std::printf("snapshot of %d users, %d connections: %.3f s, %.1f MB\n", users, users,
+                Seconds(start), std::filesystem::file_size(dir + "/snapshot.pb") / 1e6);
   }
   {
     DurableStoreOptions with_fsync = durable;
@@ -106,7 +108,8 @@ int Run(int argc, char** argv) {
     const int count = std::min(publishes, 3000);
     const auto wall = std::chrono::steady_clock::now();
     PublishRate(synced, count, /*solo=*/true);
-    std::printf("publish to 1 subscriber with journal_fsync (wall time): %.0f/s\n", count / Seconds(wall));
+    std::printf("publish to 1 subscriber with journal_fsync (wall time): %.0f/s\n",
+                count / Seconds(wall));
   }
   auto start = std::chrono::steady_clock::now();
   BrokerService loaded(options, 1 << 20);

@@ -30,12 +30,13 @@ std::map<uint64_t, std::string> ListJournals(const std::string& dir) {
   std::map<uint64_t, std::string> journals;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(kJournalPrefix, 0) != 0 || name.size() <= strlen(kJournalPrefix) + strlen(kJournalSuffix) ||
+    if (name.rfind(kJournalPrefix, 0) != 0 ||
+        name.size() <= strlen(kJournalPrefix) + strlen(kJournalSuffix) ||
         name.substr(name.size() - strlen(kJournalSuffix)) != kJournalSuffix)
       continue;
     uint64_t number = 0;
-    const std::string digits = name.substr(strlen(kJournalPrefix),
-                                           name.size() - strlen(kJournalPrefix) - strlen(kJournalSuffix));
+    const std::string digits = name.substr(
+        strlen(kJournalPrefix), name.size() - strlen(kJournalPrefix) - strlen(kJournalSuffix));
     if (absl::SimpleAtoi(digits, &number)) journals[number] = entry.path().string();
   }
   return journals;
@@ -59,9 +60,9 @@ absl::StatusOr<std::unique_ptr<DurableStore>> DurableStore::Open(const DurableSt
         absl::StrCat("data_dir: cannot open ", lock_path, ": ", std::strerror(errno)));
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat("data_dir: ", options.data_dir, " is in use by another broker (", lock_path,
-                     " is locked)"));
+    return absl::FailedPreconditionError(absl::StrCat("data_dir: ", options.data_dir,
+                                                      " is in use by another broker (", lock_path,
+                                                      " is locked)"));
   }
   std::unique_ptr<DurableStore> store(new DurableStore(options, lock_fd));
   uint64_t next_journal = 1;

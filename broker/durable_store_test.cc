@@ -1,8 +1,8 @@
 // Durable state: a series of calls through the service with data_dir on, then a fresh service
 // loading the directory must hold the very same state (users, connections with their marks,
 // channels with history, frames and seq, gateways, counters). Plus the journal's damage rules.
-#include <gtest/gtest.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -31,7 +31,8 @@ StateView View(const BrokerState& state) {
   state.SaveTo(&view.state);
   for (const auto& [name, channel] : state.channels()) {
     view.channel_conns[name].assign(channel.conn_ids.begin(), channel.conn_ids.end());
-    for (const auto& [user, count] : channel.user_connections) view.channel_user_counts[name][user] = count;
+    for (const auto& [user, count] : channel.user_connections)
+      view.channel_user_counts[name][user] = count;
   }
   for (const auto& [name, user] : state.users())
     view.user_conns[name].assign(user.conn_ids.begin(), user.conn_ids.end());
@@ -51,8 +52,9 @@ void ExpectSame(const StateView& expected, const StateView& actual) {
 class DurableStoreTest : public ::testing::Test {
  protected:
   DurableStoreTest() {
-    dir = fs::path(::testing::TempDir()) /
-          ("durable_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir =
+        fs::path(::testing::TempDir()) /
+        ("durable_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir);
     options.catchup_max_age = absl::Hours(1);
     options.gc_conns_after = absl::Seconds(30);
@@ -222,7 +224,8 @@ class DurableStoreTest : public ::testing::Test {
 std::vector<fs::path> Journals(const fs::path& dir) {
   std::vector<fs::path> journals;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().filename().string().rfind("journal-", 0) == 0) journals.push_back(entry.path());
+    if (entry.path().filename().string().rfind("journal-", 0) == 0)
+      journals.push_back(entry.path());
   }
   std::sort(journals.begin(), journals.end());
   return journals;

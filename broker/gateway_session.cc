@@ -55,7 +55,9 @@ void FillDelivery(const Outbound& out, v1::Delivery* delivery) {
 }
 
 // What a delivery adds to a batch: its payload and its packed handles.
-size_t DeliveryBytes(const Outbound& out) { return out.payload_json->size() + out.handles.size() * 10; }
+size_t DeliveryBytes(const Outbound& out) {
+  return out.payload_json->size() + out.handles.size() * 10;
+}
 
 }  // namespace
 
@@ -94,7 +96,8 @@ std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& i
     if (is_delivery(items[i])) {
       v1::GatewayDown down;
       v1::DeliveryBatch* batch = down.mutable_batch();
-      for (size_t j = i; j < end; ++j) FillDelivery(std::get<Outbound>(items[j]), batch->add_deliveries());
+      for (size_t j = i; j < end; ++j)
+        FillDelivery(std::get<Outbound>(items[j]), batch->add_deliveries());
       messages.push_back(std::move(down));
     } else {
       messages.push_back(ToGatewayDown(items[i]));

@@ -44,9 +44,10 @@ class GatewaySession {
 // delivery travels as a batch of one.
 v1::GatewayDown ToGatewayDown(const GatewayItem& item);
 // Builds the wire messages for a run of queued items, in order: consecutive deliveries become
-// one DeliveryBatch (the stream's only delivery message), so a gateway wakes once per burst rather than once per delivery. A batch
-// closes once its payloads reach `max_batch_bytes` (a single delivery may be larger: its payload
-// is bounded by max_payload_bytes, far below the transport's limit).
+// one DeliveryBatch (the stream's only delivery message), so a gateway wakes once per burst rather
+// than once per delivery. A batch closes once its payloads reach `max_batch_bytes` (a single
+// delivery may be larger: its payload is bounded by max_payload_bytes, far below the transport's
+// limit).
 std::vector<v1::GatewayDown> ToGatewayMessages(const std::vector<GatewayItem>& items,
                                                size_t max_batch_bytes);
 

@@ -9,8 +9,9 @@
 
 namespace channelstream::broker {
 
-absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& config, grpc::Service* service,
-                                                      const std::string& address) {
+absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& config,
+                                                       grpc::Service* service,
+                                                       const std::string& address) {
   // Read when the server is built: load balancers and orchestrators probe grpc.health.v1.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -18,9 +19,11 @@ absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& con
   builder.RegisterService(service);
   BrokerGrpcServer result;
   if (!address.empty()) {
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = common::BrokerServerCredentials(config, address);
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        common::BrokerServerCredentials(config, address);
     if (!credentials.ok()) return credentials.status();
-    if (common::TokenAuthEnabled(config)) (*credentials)->SetAuthMetadataProcessor(TokenAuthProcessor::FromConfig(config));
+    if (common::TokenAuthEnabled(config))
+      (*credentials)->SetAuthMetadataProcessor(TokenAuthProcessor::FromConfig(config));
     builder.AddListeningPort(address, *credentials, &result.port);
   }
   result.server = builder.BuildAndStart();
@@ -30,9 +33,10 @@ absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& con
   }
   if (!address.empty()) {
     const bool tls = !config.GetString("grpc_tls_cert").empty();
-    LOG_INFO("broker gRPC security: ", tls ? "TLS" : "plaintext",
-             tls && config.GetBool("grpc_tls_require_client_cert") ? " with client certificates" : "",
-             common::TokenAuthEnabled(config) ? ", bearer tokens checked" : ", no tokens");
+    LOG_INFO(
+        "broker gRPC security: ", tls ? "TLS" : "plaintext",
+        tls && config.GetBool("grpc_tls_require_client_cert") ? " with client certificates" : "",
+        common::TokenAuthEnabled(config) ? ", bearer tokens checked" : ", no tokens");
   }
   return result;
 }

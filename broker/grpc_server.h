@@ -21,7 +21,8 @@ struct BrokerGrpcServer {
 // Builds and starts the server: on `address` when it is non-empty (an error when that address
 // cannot be bound, is in use, or the security settings refuse it), always reachable through
 // InProcessChannel. Error messages are meant for ExitWithStartupError.
-absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& config, grpc::Service* service,
-                                                      const std::string& address);
+absl::StatusOr<BrokerGrpcServer> StartBrokerGrpcServer(const common::Config& config,
+                                                       grpc::Service* service,
+                                                       const std::string& address);
 
 }  // namespace channelstream::broker

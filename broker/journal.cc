@@ -44,7 +44,7 @@ bool AllZero(std::string_view bytes) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JournalWriter>> JournalWriter::Create(const std::string& path,
-                                                                      bool fsync) {
+                                                                     bool fsync) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("cannot create journal", path);
   // The new name must survive power loss before fsync'ed records in it count; without fsync the
@@ -63,8 +63,7 @@ JournalWriter::~JournalWriter() { ::close(fd_); }
 absl::Status JournalWriter::Append(std::string_view payload) {
   char header[kRecordHeaderBytes];
   FillHeader(payload, header);
-  iovec parts[2] = {{header, sizeof header},
-                    {const_cast<char*>(payload.data()), payload.size()}};
+  iovec parts[2] = {{header, sizeof header}, {const_cast<char*>(payload.data()), payload.size()}};
   size_t left = sizeof header + payload.size();
   int first = 0;
   while (left > 0) {

@@ -33,7 +33,8 @@ class JournalWriter {
   const std::string& path() const { return path_; }
 
  private:
-  JournalWriter(std::string path, int fd, bool fsync) : path_(std::move(path)), fd_(fd), fsync_(fsync) {}
+  JournalWriter(std::string path, int fd, bool fsync)
+      : path_(std::move(path)), fd_(fd), fsync_(fsync) {}
   std::string path_;
   int fd_;
   bool fsync_;

@@ -15,14 +15,16 @@ absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& 
   return std::move(parsed.value);
 }
 
-absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field, int max_depth) {
+absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field,
+                                      int max_depth) {
   absl::StatusOr<Json> value = ParseJsonField(text, field, Json::object(), max_depth);
   if (!value.ok()) return value;
   if (!value->is_object()) return FieldError(field, "Not a valid mapping type.");
   return value;
 }
 
-absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field, int max_depth) {
+absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field,
+                                      int max_depth) {
   absl::StatusOr<Json> value = ParseObjectField(text, field, max_depth);
   if (!value.ok()) return value;
   for (const auto& item : value->items()) {

@@ -3,11 +3,11 @@
 // and whose google.rpc.BadRequest names the field (status_details.h).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "broker/status_details.h"
-#include <nlohmann/json.hpp>
 
 namespace channelstream::broker {
 
@@ -17,9 +17,11 @@ using Json = nlohmann::json;
 absl::StatusOr<Json> ParseJsonField(const std::string& text, const std::string& field,
                                     const Json& if_empty, int max_depth);
 // A JSON object of user-state values (string, number, bool or null); an empty text is {}.
-absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field, int max_depth);
+absl::StatusOr<Json> ParseStateObject(const std::string& text, const std::string& field,
+                                      int max_depth);
 // A JSON object (extra keys of a publication); an empty text is {}.
-absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field, int max_depth);
+absl::StatusOr<Json> ParseObjectField(const std::string& text, const std::string& field,
+                                      int max_depth);
 
 // Serializes without throwing: invalid UTF-8 in strings is replaced.
 std::string DumpJson(const Json& value);

@@ -1,9 +1,9 @@
 #include "broker/legacy_journal_fields.h"
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/unknown_field_set.h>
 
 namespace channelstream::broker {
 namespace {
@@ -65,7 +65,8 @@ void UpgradeLegacyJournalFields(durable::JournalRecord* record) {
       UpgradePublicKeys(record->mutable_connect(), kConnectPublicKeys, kConnectPublicKeysSet);
       break;
     case durable::JournalRecord::kSetUserState:
-      UpgradePublicKeys(record->mutable_set_user_state(), kUserStatePublicKeys, kUserStatePublicKeysSet);
+      UpgradePublicKeys(record->mutable_set_user_state(), kUserStatePublicKeys,
+                        kUserStatePublicKeysSet);
       break;
     case durable::JournalRecord::kDetach:
       UpgradeMarks(record->mutable_detach()->mutable_detach());

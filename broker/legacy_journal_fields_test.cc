@@ -2,9 +2,9 @@
 // replaced them: the bytes below are what the broker wrote before the proto used presence.
 #include "broker/legacy_journal_fields.h"
 
-#include <string>
-
 #include <google/protobuf/unknown_field_set.h>
+
+#include <string>
 
 #include "gtest/gtest.h"
 

@@ -23,7 +23,8 @@ int Run(int argc, char** argv, char** envp) {
   if (absl::Status loaded = broker.LoadDurableState(); !loaded.ok())
     common::ExitWithStartupError(std::string(loaded.message()));
   const std::string address = config.GetString("broker_listen");
-  absl::StatusOr<BrokerGrpcServer> grpc_server = StartBrokerGrpcServer(config, broker.service(), address);
+  absl::StatusOr<BrokerGrpcServer> grpc_server =
+      StartBrokerGrpcServer(config, broker.service(), address);
   if (!grpc_server.ok()) common::ExitWithStartupError(std::string(grpc_server.status().message()));
   std::unique_ptr<grpc::Server>& server = grpc_server->server;
   const int port = grpc_server->port;
@@ -38,31 +39,40 @@ int Run(int argc, char** argv, char** envp) {
   std::unique_ptr<common::HttpServer> metrics_server;
   const std::string metrics_listen = config.GetString("metrics_listen");
   if (!metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> created = common::OpsEndpoints::Create(config, [] { return common::Readiness{}; });
+    absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> created =
+        common::OpsEndpoints::Create(config, [] { return common::Readiness{}; });
     if (!created.ok()) common::ExitWithStartupError(std::string(created.status().message()));
     ops = *std::move(created);
     const size_t colon = metrics_listen.rfind(':');
     common::HttpServerOptions options;
     options.host = colon == std::string::npos ? "" : metrics_listen.substr(0, colon);
     options.port = -1;
-    if (colon != std::string::npos && colon + 1 < metrics_listen.size() && metrics_listen.size() - colon <= 6 &&
+    if (colon != std::string::npos && colon + 1 < metrics_listen.size() &&
+        metrics_listen.size() - colon <= 6 &&
         metrics_listen.find_first_not_of("0123456789", colon + 1) == std::string::npos)
       options.port = std::stoi(metrics_listen.substr(colon + 1));
     if (options.port < 0 || options.port > 65535 || options.host.empty())
-      common::ExitWithStartupError(absl::StrCat("metrics_listen: expected host:port, got '", metrics_listen, "'"));
+      common::ExitWithStartupError(
+          absl::StrCat("metrics_listen: expected host:port, got '", metrics_listen, "'"));
     options.threads = 1;  // a scrape every few seconds
-    constexpr const char* kNotFound = "{\"error\": \"not found: this port serves /metrics, /health and /ready\"}";
-    metrics_server = std::make_unique<common::HttpServer>(options, [&ops](std::shared_ptr<common::HttpExchange> exchange) {
-      if (ops->Handle(exchange)) return;
-      exchange->Respond(common::MakeResponse(exchange->request(), boost::beast::http::status::not_found, kNotFound));
-    });
-    metrics_server->SetHeaderCheck([](const common::HttpRequestHeader& header, const boost::asio::ip::address&) {
-      if (common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
-      return common::HeaderVerdict::Refuse(common::MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
-    });
+    constexpr const char* kNotFound =
+        "{\"error\": \"not found: this port serves /metrics, /health and /ready\"}";
+    metrics_server = std::make_unique<common::HttpServer>(
+        options, [&ops](std::shared_ptr<common::HttpExchange> exchange) {
+          if (ops->Handle(exchange)) return;
+          exchange->Respond(common::MakeResponse(exchange->request(),
+                                                 boost::beast::http::status::not_found, kNotFound));
+        });
+    metrics_server->SetHeaderCheck(
+        [](const common::HttpRequestHeader& header, const boost::asio::ip::address&) {
+          if (common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
+          return common::HeaderVerdict::Refuse(
+              common::MakeResponse(header, boost::beast::http::status::not_found, kNotFound));
+        });
     ops->Install(*metrics_server);
     absl::Status listening = metrics_server->Listen();
-    if (!listening.ok()) common::ExitWithStartupError(absl::StrCat("metrics_listen: ", listening.message()));
+    if (!listening.ok())
+      common::ExitWithStartupError(absl::StrCat("metrics_listen: ", listening.message()));
     metrics_server->Start();
     LOG_INFO("  metrics: http://", options.host, ":", metrics_server->port(), "/metrics");
   }
@@ -80,4 +90,6 @@ int Run(int argc, char** argv, char** envp) {
 }  // namespace
 }  // namespace channelstream::broker
 
-int main(int argc, char** argv, char** envp) { return channelstream::broker::Run(argc, argv, envp); }
+int main(int argc, char** argv, char** envp) {
+  return channelstream::broker::Run(argc, argv, envp);
+}

@@ -52,7 +52,7 @@ struct ChannelRecord {
   v1::ChannelSettings settings;
   std::deque<Json> history;  // client-visible message objects, oldest first
   CatchupLog frames;
-  uint64_t seq = 0;  // last sequence number handed out in this channel (its offset)
+  uint64_t seq = 0;   // last sequence number handed out in this channel (its offset)
   std::string epoch;  // names this incarnation of the channel's history (see v1::Position)
   uint64_t trimmed_through = 0;  // frames up to here left the window (deleted ones do not count)
   ConnIdSet conn_ids;
@@ -66,7 +66,7 @@ struct UserRecord {
   std::vector<std::string> public_keys;
   ConnIdSet conn_ids;
   absl::Time last_active;
-  CatchupLog frames;  // private messages, for catch-up
+  CatchupLog frames;       // private messages, for catch-up
   uint64_t frame_seq = 0;  // the private stream's offset
   std::string epoch;       // of the private stream
   uint64_t trimmed_through = 0;

@@ -48,8 +48,9 @@ class SmallNameMap {
   // One implementation for the const and mutable lookups.
   template <typename Entries>
   static auto LowerBound(Entries& entries, std::string_view name) {
-    return std::lower_bound(entries.begin(), entries.end(), name,
-                            [](const Entry& entry, std::string_view key) { return entry.first < key; });
+    return std::lower_bound(
+        entries.begin(), entries.end(), name,
+        [](const Entry& entry, std::string_view key) { return entry.first < key; });
   }
   template <typename Entries>
   static auto Find(Entries& entries, std::string_view name) {

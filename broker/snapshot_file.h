@@ -12,7 +12,8 @@ namespace channelstream::broker {
 constexpr uint32_t kSnapshotFormatVersion = 1;
 
 // Returns the bytes written.
-absl::StatusOr<uint64_t> WriteSnapshotFile(const std::string& path, const durable::Snapshot& snapshot);
+absl::StatusOr<uint64_t> WriteSnapshotFile(const std::string& path,
+                                           const durable::Snapshot& snapshot);
 // NotFound when the file does not exist; DataLoss naming the file when it is damaged.
 absl::StatusOr<durable::Snapshot> ReadSnapshotFile(const std::string& path);
 

@@ -6,7 +6,8 @@
 namespace channelstream::broker {
 namespace {
 
-absl::Status WithViolation(absl::Status status, const std::string& field, const std::string& message) {
+absl::Status WithViolation(absl::Status status, const std::string& field,
+                           const std::string& message) {
   google::rpc::BadRequest details;
   google::rpc::BadRequest::FieldViolation* violation = details.add_field_violations();
   violation->set_field(field);
@@ -18,7 +19,8 @@ absl::Status WithViolation(absl::Status status, const std::string& field, const 
 }  // namespace
 
 absl::Status FieldError(const std::string& field, const std::string& message) {
-  return WithViolation(absl::InvalidArgumentError(absl::StrCat(field, ": ", message)), field, message);
+  return WithViolation(absl::InvalidArgumentError(absl::StrCat(field, ": ", message)), field,
+                       message);
 }
 
 absl::Status FieldNotFound(const std::string& field, const std::string& message) {
@@ -51,7 +53,8 @@ void FieldViolationList::AddItem(const absl::Status& error, const std::string& l
   for (google::rpc::BadRequest::FieldViolation& violation : FieldViolations(error)) {
     if (index >= 0) {
       const std::string item = absl::StrCat(list, "[", index, "]");
-      violation.set_field(violation.field() == list ? item : absl::StrCat(item, ".", violation.field()));
+      violation.set_field(violation.field() == list ? item
+                                                    : absl::StrCat(item, ".", violation.field()));
     }
     *violations_.add_field_violations() = std::move(violation);
   }
@@ -59,8 +62,9 @@ void FieldViolationList::AddItem(const absl::Status& error, const std::string& l
 
 absl::Status FieldViolationList::Build() const {
   if (first_message_.empty()) return absl::OkStatus();
-  absl::Status status(all_not_found_ ? absl::StatusCode::kNotFound : absl::StatusCode::kInvalidArgument,
-                      first_message_);
+  absl::Status status(
+      all_not_found_ ? absl::StatusCode::kNotFound : absl::StatusCode::kInvalidArgument,
+      first_message_);
   status.SetPayload(kBadRequestTypeUrl, absl::Cord(violations_.SerializeAsString()));
   return status;
 }

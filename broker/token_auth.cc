@@ -1,8 +1,8 @@
 #include "broker/token_auth.h"
 
+#include <grpc/grpc_security_constants.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <grpc/grpc_security_constants.h>
 
 #include <vector>
 
@@ -23,23 +23,27 @@ std::string Digest(absl::string_view token) {
 }
 
 bool DigestMatches(const std::string& expected, const std::string& presented) {
-  return !expected.empty() && CRYPTO_memcmp(expected.data(), presented.data(), expected.size()) == 0;
+  return !expected.empty() &&
+         CRYPTO_memcmp(expected.data(), presented.data(), expected.size()) == 0;
 }
 
 // Who is calling, for the log line: the client certificate's identity under mutual TLS.
 std::string PeerDescription(const grpc::AuthContext* context) {
   if (context == nullptr) return "";
-  std::vector<grpc::string_ref> transport = context->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
+  std::vector<grpc::string_ref> transport =
+      context->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
   if (transport.empty() || transport[0] != GRPC_SSL_TRANSPORT_SECURITY_TYPE) return "";
   std::string text;
   for (const grpc::string_ref& name : context->GetPeerIdentity())
-    absl::StrAppend(&text, text.empty() ? " (client certificate " : ", ", absl::string_view(name.data(), name.size()));
+    absl::StrAppend(&text, text.empty() ? " (client certificate " : ", ",
+                    absl::string_view(name.data(), name.size()));
   return text.empty() ? text : text + ")";
 }
 
 }  // namespace
 
-TokenAuthProcessor::TokenAuthProcessor(const std::string& backend_token, const std::string& gateway_token)
+TokenAuthProcessor::TokenAuthProcessor(const std::string& backend_token,
+                                       const std::string& gateway_token)
     : backend_digest_(backend_token.empty() ? "" : Digest(backend_token)),
       gateway_digest_(gateway_token.empty() ? "" : Digest(gateway_token)) {}
 
@@ -59,17 +63,20 @@ TokenAuthProcessor::Role TokenAuthProcessor::RoleOf(absl::string_view authorizat
   return Role::kNone;
 }
 
-grpc::Status TokenAuthProcessor::Check(absl::string_view path, absl::string_view authorization) const {
+grpc::Status TokenAuthProcessor::Check(absl::string_view path,
+                                       absl::string_view authorization) const {
   // Health checks carry no secret and reveal nothing but SERVING: probes need no token.
   if (absl::StartsWith(path, "/grpc.health.v1.Health/")) return grpc::Status::OK;
   const Role role = RoleOf(authorization);
   if (role == Role::kNone) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        authorization.empty() ? "missing authorization: Bearer token" : "invalid token");
+    return grpc::Status(
+        grpc::StatusCode::UNAUTHENTICATED,
+        authorization.empty() ? "missing authorization: Bearer token" : "invalid token");
   }
   const bool gateway_call = path == absl::StrCat(kService, "GatewayStream") ||
                             path == absl::StrCat(kService, "Disconnect");
-  const bool backend_call = absl::StartsWith(path, kService) && path != absl::StrCat(kService, "GatewayStream");
+  const bool backend_call =
+      absl::StartsWith(path, kService) && path != absl::StrCat(kService, "GatewayStream");
   if ((role == Role::kGateway && gateway_call) || (role == Role::kBackend && backend_call))
     return grpc::Status::OK;
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
@@ -77,7 +84,8 @@ grpc::Status TokenAuthProcessor::Check(absl::string_view path, absl::string_view
                                              : "the backend token does not allow this call");
 }
 
-grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
+grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
+                                         grpc::AuthContext* context,
                                          OutputMetadata* consumed_auth_metadata, OutputMetadata*) {
   absl::string_view path, authorization;
   for (const auto& [name, value] : auth_metadata) {
@@ -89,12 +97,14 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata, grp
   if (!status.ok()) {
     // The method and the reason only: never the presented token.
     LOG_WARNING("gRPC call ", path, " refused: ",
-                status.error_code() == grpc::StatusCode::UNAUTHENTICATED ? "UNAUTHENTICATED" : "PERMISSION_DENIED",
+                status.error_code() == grpc::StatusCode::UNAUTHENTICATED ? "UNAUTHENTICATED"
+                                                                         : "PERMISSION_DENIED",
                 " (", status.error_message(), ")", PeerDescription(context));
     return status;
   }
   // The service never needs the token: keep it out of the handler's metadata.
-  if (!authorization.empty()) consumed_auth_metadata->emplace("authorization", std::string(authorization));
+  if (!authorization.empty())
+    consumed_auth_metadata->emplace("authorization", std::string(authorization));
   return status;
 }
 

@@ -23,7 +23,8 @@ class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
   // The check itself: no I/O, so gRPC may run it inline.
   bool IsBlocking() const override { return false; }
   grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
-                       OutputMetadata* consumed_auth_metadata, OutputMetadata* response_metadata) override;
+                       OutputMetadata* consumed_auth_metadata,
+                       OutputMetadata* response_metadata) override;
 
   // The decision for a method path ("/channelstream.v1.Broker/Publish") and the value of the
   // authorization header (empty when absent): OK, UNAUTHENTICATED or PERMISSION_DENIED.

@@ -15,26 +15,32 @@ TEST(TokenAuthTest, BackendTokenCallsTheUnaryApiButNotGatewayStream) {
   EXPECT_TRUE(auth.Check(kPublish, "Bearer backend-secret").ok());
   EXPECT_TRUE(auth.Check(kAdminInfo, "Bearer backend-secret").ok());
   EXPECT_TRUE(auth.Check(kDisconnect, "Bearer backend-secret").ok());
-  EXPECT_EQ(auth.Check(kStream, "Bearer backend-secret").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(auth.Check(kStream, "Bearer backend-secret").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST(TokenAuthTest, GatewayTokenOpensStreamsAndDisconnectsOnly) {
   TokenAuthProcessor auth("backend-secret", "gateway-secret");
   EXPECT_TRUE(auth.Check(kStream, "Bearer gateway-secret").ok());
   EXPECT_TRUE(auth.Check(kDisconnect, "Bearer gateway-secret").ok());
-  EXPECT_EQ(auth.Check(kPublish, "Bearer gateway-secret").error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(auth.Check(kAdminInfo, "Bearer gateway-secret").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(auth.Check(kPublish, "Bearer gateway-secret").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(auth.Check(kAdminInfo, "Bearer gateway-secret").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST(TokenAuthTest, WrongOrMissingTokenIsUnauthenticated) {
   TokenAuthProcessor auth("backend-secret", "gateway-secret");
   EXPECT_EQ(auth.Check(kPublish, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(auth.Check(kPublish, "Bearer wrong").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(auth.Check(kPublish, "Bearer backend-secretX").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(auth.Check(kPublish, "Bearer backend-secretX").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(auth.Check(kPublish, "Bearer ").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(auth.Check(kPublish, "backend-secret").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(auth.Check(kPublish, "Basic backend-secret").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(auth.Check("", "Bearer backend-secret").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(auth.Check(kPublish, "Basic backend-secret").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(auth.Check("", "Bearer backend-secret").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(auth.Check("/other.Service/Call", "Bearer backend-secret").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }

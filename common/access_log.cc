@@ -15,8 +15,8 @@ constexpr size_t kMaxReasonBytes = 200;
 
 // Buckets for request latency (seconds): sub-millisecond local answers up to long polls.
 const std::vector<double>& LatencyBuckets() {
-  static const std::vector<double> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                              0.1,    0.25,  0.5,    1,     2.5,  5,     10, 30};
+  static const std::vector<double> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                              0.25,   0.5,   1,      2.5,   5,    10,    30};
   return buckets;
 }
 }  // namespace
@@ -47,9 +47,16 @@ std::string RedactTarget(std::string_view target) {
 
 std::string EndpointLabel(std::string_view target) {
   static constexpr std::array<std::string_view, 19> kKnown = {
-      "/connect", "/subscribe", "/unsubscribe", "/user_state", "/message", "/channel_config", "/info",
-      "/admin/admin.json", "/admin", "/admin/sign_in", "/admin/sign_out", "/api-explorer", "/openapi.json",
-      "/ws", "/listen", "/disconnect", "/health", "/ready", "/metrics"};
+      "/connect",        "/subscribe",
+      "/unsubscribe",    "/user_state",
+      "/message",        "/channel_config",
+      "/info",           "/admin/admin.json",
+      "/admin",          "/admin/sign_in",
+      "/admin/sign_out", "/api-explorer",
+      "/openapi.json",   "/ws",
+      "/listen",         "/disconnect",
+      "/health",         "/ready",
+      "/metrics"};
   std::string_view path = target.substr(0, target.find('?'));
   for (std::string_view known : kKnown) {
     if (path == known) return std::string(known);
@@ -57,20 +64,23 @@ std::string EndpointLabel(std::string_view target) {
   return "other";
 }
 
-AccessLog::AccessLog(bool log_lines, MetricsRegistry& registry) : log_lines_(log_lines), registry_(registry) {}
+AccessLog::AccessLog(bool log_lines, MetricsRegistry& registry)
+    : log_lines_(log_lines), registry_(registry) {}
 
 void AccessLog::Record(const HttpAccessRecord& record) const {
   const std::string endpoint = EndpointLabel(record.target);
   registry_
-      .GetCounter("channelstream_http_requests_total", "HTTP requests answered, by endpoint and status.",
+      .GetCounter("channelstream_http_requests_total",
+                  "HTTP requests answered, by endpoint and status.",
                   {{"endpoint", endpoint}, {"status", absl::StrCat(record.status)}})
       ->Add();
   // Long polls and WebSockets last as long as the client wants: their duration is no latency.
   if (endpoint != "/listen" && endpoint != "/ws") {
     registry_
-        .GetHistogram("channelstream_http_request_duration_seconds",
-                      "Time from request headers read to response sent, by endpoint (not /listen, /ws).",
-                      LatencyBuckets(), {{"endpoint", endpoint}})
+        .GetHistogram(
+            "channelstream_http_request_duration_seconds",
+            "Time from request headers read to response sent, by endpoint (not /listen, /ws).",
+            LatencyBuckets(), {{"endpoint", endpoint}})
         ->Observe(record.seconds);
   }
   if (!log_lines_ || !LogEnabled(LogLevel::kInfo)) return;

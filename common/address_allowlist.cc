@@ -7,7 +7,7 @@ namespace channelstream::common {
 namespace ip = boost::asio::ip;
 
 absl::StatusOr<AddressAllowlist> AddressAllowlist::Parse(const std::vector<std::string>& entries,
-                                                          const std::string& key) {
+                                                         const std::string& key) {
   AddressAllowlist list;
   for (const std::string& entry : entries) {
     boost::system::error_code ec;
@@ -18,7 +18,8 @@ absl::StatusOr<AddressAllowlist> AddressAllowlist::Parse(const std::vector<std::
     std::string cidr = entry;
     if (cidr.find('/') == std::string::npos) {
       ip::address address = ip::make_address(entry, ec);
-      if (ec) return absl::InvalidArgumentError(absl::StrCat(key, ": not an address: '", entry, "'"));
+      if (ec)
+        return absl::InvalidArgumentError(absl::StrCat(key, ": not an address: '", entry, "'"));
       cidr = absl::StrCat(entry, address.is_v4() ? "/32" : "/128");
     }
     auto v4 = ip::make_network_v4(cidr, ec);
@@ -28,7 +29,9 @@ absl::StatusOr<AddressAllowlist> AddressAllowlist::Parse(const std::vector<std::
     }
     ec.clear();
     auto v6 = ip::make_network_v6(cidr, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat(key, ": not an address or CIDR range: '", entry, "'"));
+    if (ec)
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, ": not an address or CIDR range: '", entry, "'"));
     list.v6_.push_back(v6.canonical());
   }
   return list;
@@ -41,12 +44,14 @@ bool AddressAllowlist::Allows(const ip::address& raw) const {
     address = ip::make_address_v4(ip::v4_mapped, address.to_v6());
   if (address.is_v4()) {
     for (const auto& network : v4_) {
-      if (ip::make_network_v4(address.to_v4(), network.prefix_length()).canonical() == network) return true;
+      if (ip::make_network_v4(address.to_v4(), network.prefix_length()).canonical() == network)
+        return true;
     }
     return false;
   }
   for (const auto& network : v6_) {
-    if (ip::make_network_v6(address.to_v6(), network.prefix_length()).canonical() == network) return true;
+    if (ip::make_network_v6(address.to_v6(), network.prefix_length()).canonical() == network)
+      return true;
   }
   return false;
 }

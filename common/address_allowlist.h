@@ -2,12 +2,11 @@
 // any address. IPv4-mapped IPv6 addresses match their IPv4 entries.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/asio/ip/network_v6.hpp>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 

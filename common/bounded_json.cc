@@ -17,8 +17,12 @@ class DepthLimitedSax {
 
   bool null() { return Element() && dom_.null(); }
   bool boolean(bool value) { return Element() && dom_.boolean(value); }
-  bool number_integer(Json::number_integer_t value) { return Element() && dom_.number_integer(value); }
-  bool number_unsigned(Json::number_unsigned_t value) { return Element() && dom_.number_unsigned(value); }
+  bool number_integer(Json::number_integer_t value) {
+    return Element() && dom_.number_integer(value);
+  }
+  bool number_unsigned(Json::number_unsigned_t value) {
+    return Element() && dom_.number_unsigned(value);
+  }
   bool number_float(Json::number_float_t value, const Json::string_t& text) {
     return Element() && dom_.number_float(value, text);
   }
@@ -71,7 +75,8 @@ class DepthLimitedSax {
       for (size_t i = 0; i < levels_.size(); ++i)
         if (!levels_[i].is_array) named = i + 1;
       for (size_t i = 0; i < named; ++i)
-        path_.push_back(levels_[i].is_array ? std::to_string(levels_[i].count - 1) : levels_[i].key);
+        path_.push_back(levels_[i].is_array ? std::to_string(levels_[i].count - 1)
+                                            : levels_[i].key);
       return false;
     }
     levels_.push_back(Level{is_array, 0, {}});

@@ -4,11 +4,10 @@
 // bodies, gRPC `_json` fields) is parsed here, so nothing deeper than `max_depth` ever exists.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace channelstream::common {
 

@@ -23,7 +23,9 @@ TEST(BoundedJsonTest, DepthAtTheLimitIsAcceptedOneMoreIsRefused) {
   BoundedJsonResult deeper = ParseBoundedJson(Nested(65), 64);
   EXPECT_EQ(deeper.error, BoundedJsonResult::Error::kTooDeep);
   EXPECT_TRUE(deeper.value.is_discarded());
-  EXPECT_TRUE(ParseBoundedJson(Nested(3, '{', '}').replace(1, 0, "\"a\":").replace(6, 0, "\"b\":"), 3).ok());
+  EXPECT_TRUE(
+      ParseBoundedJson(Nested(3, '{', '}').replace(1, 0, "\"a\":").replace(6, 0, "\"b\":"), 3)
+          .ok());
 }
 
 TEST(BoundedJsonTest, HundredThousandLevelsAreRefusedWithoutRecursion) {
@@ -46,7 +48,8 @@ TEST(BoundedJsonTest, PathNamesKeysAndIndicesWhereTheLimitWasCrossed) {
   ASSERT_EQ(result.error, BoundedJsonResult::Error::kTooDeep);
   EXPECT_EQ(result.path, (std::vector<std::string>{"1", "message", "x"}));
   EXPECT_TRUE(ParseBoundedJson("[[[[[1]]]]]", 4).path.empty());
-  EXPECT_EQ(ParseBoundedJson(R"([{"a": [[[[1]]]]}])", 4).path, (std::vector<std::string>{"0", "a"}));
+  EXPECT_EQ(ParseBoundedJson(R"([{"a": [[[[1]]]]}])", 4).path,
+            (std::vector<std::string>{"0", "a"}));
 }
 
 TEST(BoundedJsonTest, SyntaxErrorsAreInvalidNotTooDeep) {
@@ -58,7 +61,8 @@ TEST(BoundedJsonTest, SyntaxErrorsAreInvalidNotTooDeep) {
 }
 
 TEST(BoundedJsonTest, UnterminatedDeepInputIsInvalidOrTooDeepButNeverCrashes) {
-  EXPECT_EQ(ParseBoundedJson(std::string(1000000, '['), 64).error, BoundedJsonResult::Error::kTooDeep);
+  EXPECT_EQ(ParseBoundedJson(std::string(1000000, '['), 64).error,
+            BoundedJsonResult::Error::kTooDeep);
   EXPECT_EQ(ParseBoundedJson(std::string(10, '['), 64).error, BoundedJsonResult::Error::kInvalid);
 }
 

@@ -12,8 +12,10 @@ namespace ip = boost::asio::ip;
 namespace http = boost::beast::http;
 
 std::optional<ip::address> ParseForwardedHop(std::string_view hop) {
-  while (!hop.empty() && absl::ascii_isspace(static_cast<unsigned char>(hop.front()))) hop.remove_prefix(1);
-  while (!hop.empty() && absl::ascii_isspace(static_cast<unsigned char>(hop.back()))) hop.remove_suffix(1);
+  while (!hop.empty() && absl::ascii_isspace(static_cast<unsigned char>(hop.front())))
+    hop.remove_prefix(1);
+  while (!hop.empty() && absl::ascii_isspace(static_cast<unsigned char>(hop.back())))
+    hop.remove_suffix(1);
   if (hop.empty() || hop.size() > 64) return std::nullopt;
   std::string text(hop);
   if (text.front() == '[') {  // [v6] or [v6]:port
@@ -26,7 +28,8 @@ std::optional<ip::address> ParseForwardedHop(std::string_view hop) {
     text = text.substr(1, close - 1);
   } else if (std::count(text.begin(), text.end(), ':') == 1) {  // v4:port
     const size_t colon = text.find(':');
-    if (colon + 1 == text.size() || text.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+    if (colon + 1 == text.size() ||
+        text.find_first_not_of("0123456789", colon + 1) != std::string::npos)
       return std::nullopt;
     text = text.substr(0, colon);
   }
@@ -52,7 +55,8 @@ ip::address ClientAddressResolver::Resolve(const ip::address& peer,
     for (std::string_view hop : hops) {
       std::optional<ip::address> address = ParseForwardedHop(hop);
       if (!address) {
-        LOG_DEBUG("ignoring a malformed X-Forwarded-For from ", peer.to_string(), ": '", std::string(*forwarded_for), "'");
+        LOG_DEBUG("ignoring a malformed X-Forwarded-For from ", peer.to_string(), ": '",
+                  std::string(*forwarded_for), "'");
         parsed.clear();
         break;
       }
@@ -69,18 +73,22 @@ ip::address ClientAddressResolver::Resolve(const ip::address& peer,
   }
   if (real_ip) {
     if (std::optional<ip::address> address = ParseForwardedHop(*real_ip)) return *address;
-    LOG_DEBUG("ignoring a malformed X-Real-IP from ", peer.to_string(), ": '", std::string(*real_ip), "'");
+    LOG_DEBUG("ignoring a malformed X-Real-IP from ", peer.to_string(), ": '",
+              std::string(*real_ip), "'");
   }
   return peer;
 }
 
-ip::address ClientAddressResolver::Resolve(const HttpRequestHeader& header, const ip::address& peer) const {
+ip::address ClientAddressResolver::Resolve(const HttpRequestHeader& header,
+                                           const ip::address& peer) const {
   if (trusted_.empty()) return peer;  // the common case costs no header lookup
   std::optional<std::string> forwarded_for;
   auto range = header.equal_range("X-Forwarded-For");
   for (auto it = range.first; it != range.second; ++it) {
-    if (forwarded_for) *forwarded_for += ",";
-    else forwarded_for.emplace();
+    if (forwarded_for)
+      *forwarded_for += ",";
+    else
+      forwarded_for.emplace();
     forwarded_for->append(it->value().data(), it->value().size());
   }
   std::optional<std::string_view> real_ip;

@@ -3,11 +3,10 @@
 // X-Forwarded-For). Anyone can write those headers, so they are believed only from a trusted peer.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/ip/address.hpp>
 
 #include "common/address_allowlist.h"
 #include "common/http_server.h"
@@ -19,7 +18,8 @@ class ClientAddressResolver {
   ClientAddressResolver() = default;  // trusts no proxy: always the peer
   explicit ClientAddressResolver(AddressAllowlist trusted) : trusted_(std::move(trusted)) {}
 
-  boost::asio::ip::address Resolve(const HttpRequestHeader& header, const boost::asio::ip::address& peer) const;
+  boost::asio::ip::address Resolve(const HttpRequestHeader& header,
+                                   const boost::asio::ip::address& peer) const;
   // `forwarded_for`: every X-Forwarded-For header joined with ','; nullopt when absent.
   boost::asio::ip::address Resolve(const boost::asio::ip::address& peer,
                                    const std::optional<std::string_view>& forwarded_for,

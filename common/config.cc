@@ -16,24 +16,31 @@ namespace {
 
 // One "host:port" or "[v6]:port": the port must be a number from `min_port` to 65535 (the
 // socket APIs take 16 bits, so 99999 would silently become 34463).
-absl::Status CheckHostPort(const ConfigKey& key, absl::string_view address, const std::string& value, int min_port) {
-  const std::string expected = min_port == 0 ? "host:port (port 0-65535, 0: any free port)" : "host:port (port 1-65535)";
+absl::Status CheckHostPort(const ConfigKey& key, absl::string_view address,
+                           const std::string& value, int min_port) {
+  const std::string expected =
+      min_port == 0 ? "host:port (port 0-65535, 0: any free port)" : "host:port (port 1-65535)";
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must be ", expected, why, ", got '", value, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", key.name, "' must be ", expected, why, ", got '", value, "'"));
   };
   absl::string_view port;
   if (absl::StartsWith(address, "[")) {
     const size_t close = address.find(']');
-    if (close == absl::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') return bad("");
+    if (close == absl::string_view::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':')
+      return bad("");
     port = address.substr(close + 2);
   } else {
     const size_t colon = address.rfind(':');
     if (colon == absl::string_view::npos) return bad("");
-    if (address.substr(0, colon).find(':') != absl::string_view::npos) return bad(" (IPv6 addresses in brackets: [::1]:8001)");
+    if (address.substr(0, colon).find(':') != absl::string_view::npos)
+      return bad(" (IPv6 addresses in brackets: [::1]:8001)");
     port = address.substr(colon + 1);
   }
   int number = -1;
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != absl::string_view::npos ||
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != absl::string_view::npos ||
       !absl::SimpleAtoi(port, &number) || number < min_port || number > 65535)
     return bad("");
   return absl::OkStatus();
@@ -45,7 +52,8 @@ absl::Status CheckAddress(const ConfigKey& key, const std::string& value) {
     return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must not be empty"));
   }
   absl::string_view address = value;
-  if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) return absl::OkStatus();
+  if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:"))
+    return absl::OkStatus();
   const int min_port = key.type == KeyType::kListenAddress ? 0 : 1;
   if (key.type == KeyType::kTargetAddress) {
     if (absl::ConsumePrefix(&address, "dns://")) {
@@ -53,8 +61,8 @@ absl::Status CheckAddress(const ConfigKey& key, const std::string& value) {
       const size_t slash = address.find('/');
       if (slash == absl::string_view::npos) return CheckHostPort(key, "", value, min_port);
       address.remove_prefix(slash + 1);
-    } else if (!absl::ConsumePrefix(&address, "dns:") && (absl::ConsumePrefix(&address, "ipv4:") ||
-                                                          absl::ConsumePrefix(&address, "ipv6:"))) {
+    } else if (!absl::ConsumePrefix(&address, "dns:") &&
+               (absl::ConsumePrefix(&address, "ipv4:") || absl::ConsumePrefix(&address, "ipv6:"))) {
       for (absl::string_view one : absl::StrSplit(address, ',')) {  // ipv4:a:1,b:2
         absl::Status status = CheckHostPort(key, one, value, min_port);
         if (!status.ok()) return status;
@@ -70,9 +78,11 @@ absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
     case KeyType::kInt: {
       long long parsed;
       if (!absl::SimpleAtoi(value, &parsed))
-        return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must be an integer, got '", value, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", key.name, "' must be an integer, got '", value, "'"));
       if (parsed < 0)
-        return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must not be negative, got '", value, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", key.name, "' must not be negative, got '", value, "'"));
       if (static_cast<double>(parsed) > key.max_value)
         return absl::InvalidArgumentError(
             absl::StrCat("'", key.name, "' must be 0-", key.max_value, ", got '", value, "'"));
@@ -84,8 +94,8 @@ absl::Status CheckValue(const ConfigKey& key, const std::string& value) {
         return absl::InvalidArgumentError(
             absl::StrCat("'", key.name, "' must be a non-negative number, got '", value, "'"));
       if (parsed > key.max_value)  // every number-typed key is in seconds
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", key.name, "' must be 0-", key.max_value, " seconds, got '", value, "'"));
+        return absl::InvalidArgumentError(absl::StrCat("'", key.name, "' must be 0-", key.max_value,
+                                                       " seconds, got '", value, "'"));
       return absl::OkStatus();
     }
     case KeyType::kBool:
@@ -160,7 +170,8 @@ absl::Status Config::LoadIniText(const std::string& text, const std::string& sou
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     std::string where = absl::StrCat(source_name, ":", line_number);
     if (line[0] == '[') {
-      if (line.back() != ']') return absl::InvalidArgumentError(absl::StrCat(where, ": bad section header"));
+      if (line.back() != ']')
+        return absl::InvalidArgumentError(absl::StrCat(where, ": bad section header"));
       in_section = line == "[channelstream]";
       saw_section = saw_section || in_section;
       continue;
@@ -188,7 +199,8 @@ absl::Status Config::LoadEnvironment(char** envp) {
     if (eq == absl::string_view::npos) continue;
     std::string key = absl::AsciiStrToLower(var.substr(0, eq));
     std::string value(var.substr(eq + 1));
-    absl::Status status = Set(key, value, absl::StrCat("environment CHANNELSTREAM_", absl::AsciiStrToUpper(key)));
+    absl::Status status =
+        Set(key, value, absl::StrCat("environment CHANNELSTREAM_", absl::AsciiStrToUpper(key)));
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -226,10 +238,10 @@ std::vector<std::string> Config::GetList(const std::string& key) const {
 }
 
 std::string CommandLineHelp(const std::string& program_name) {
-  std::string help = absl::StrCat(
-      "usage: ", program_name, " [-i config.ini] [--KEY VALUE ...]\n",
-      "Sources, later wins: defaults, the [channelstream] section of the ini file,\n",
-      "CHANNELSTREAM_<KEY> environment variables, --KEY VALUE options.\n\nkeys:\n");
+  std::string help =
+      absl::StrCat("usage: ", program_name, " [-i config.ini] [--KEY VALUE ...]\n",
+                   "Sources, later wins: defaults, the [channelstream] section of the ini file,\n",
+                   "CHANNELSTREAM_<KEY> environment variables, --KEY VALUE options.\n\nkeys:\n");
   for (const ConfigKey& key : AllConfigKeys())
     absl::StrAppend(&help, "  --", key.name, " (default '", key.default_value, "', ", key.used_by,
                     "): ", key.help, "\n");
@@ -252,7 +264,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, char** envp,
       continue;
     }
     if (!absl::StartsWith(arg, "--"))
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "' (try --help)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument '", arg, "' (try --help)"));
     std::string key = arg.substr(2);
     std::string value;
     size_t eq = key.find('=');

@@ -21,7 +21,7 @@ struct ConfigKey {
   const char* name;
   KeyType type;
   const char* default_value;
-  const char* help;  // one line, written into the generated ini as a comment
+  const char* help;     // one line, written into the generated ini as a comment
   const char* used_by;  // "all", "broker", "gateway", "rest_adapter", or a comma list
   // Inclusive upper bound for kInt / kDouble keys (all of them are at least 0).
   double max_value = std::numeric_limits<double>::infinity();

@@ -53,9 +53,11 @@ TEST(ConfigTest, AddressPortsAreRangeChecked) {
   Config config;
   // 99999 used to reach gRPC, which bound port 34463 (99999 - 65536).
   absl::Status status = config.Set("broker_listen", "127.0.0.1:99999", "--broker_listen");
-  EXPECT_NE(status.message().find("--broker_listen: 'broker_listen' must be host:port (port 0-65535, 0: any free port), "
-                                  "got '127.0.0.1:99999'"),
-            std::string::npos)
+  EXPECT_NE(
+      status.message().find(
+          "--broker_listen: 'broker_listen' must be host:port (port 0-65535, 0: any free port), "
+          "got '127.0.0.1:99999'"),
+      std::string::npos)
       << status;
   EXPECT_TRUE(config.Set("broker_listen", "127.0.0.1:0", "x").ok());  // any free port
   EXPECT_TRUE(config.Set("broker_listen", "0.0.0.0:65535", "x").ok());
@@ -71,8 +73,9 @@ TEST(ConfigTest, AddressPortsAreRangeChecked) {
 
   // Connecting to port 0 means nothing: 1-65535.
   status = config.Set("broker_address", "127.0.0.1:0", "--broker_address");
-  EXPECT_NE(status.message().find("'broker_address' must be host:port (port 1-65535), got '127.0.0.1:0'"),
-            std::string::npos)
+  EXPECT_NE(
+      status.message().find("'broker_address' must be host:port (port 1-65535), got '127.0.0.1:0'"),
+      std::string::npos)
       << status;
   EXPECT_FALSE(config.Set("broker_address", "broker.internal:70000", "x").ok());
   EXPECT_FALSE(config.Set("broker_address", "dns:///broker.internal:99999", "x").ok());
@@ -89,7 +92,8 @@ TEST(ConfigTest, AddressPortsAreRangeChecked) {
   EXPECT_FALSE(config.Set("metrics_listen", "127.0.0.1:65536", "x").ok());
 
   status = config.Set("port", "99999", "--port");
-  EXPECT_NE(status.message().find("'port' must be 0-65535, got '99999'"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("'port' must be 0-65535, got '99999'"), std::string::npos)
+      << status;
 }
 
 TEST(ConfigTest, DrainTimeout) {
@@ -103,7 +107,8 @@ TEST(ConfigTest, DrainTimeout) {
 TEST(ConfigTest, CommandLineOverEnvironmentOverIni) {
   char arg0[] = "channelstream", arg1[] = "--port", arg2[] = "9100", arg3[] = "--log-level=DEBUG";
   char* argv[] = {arg0, arg1, arg2, arg3};
-  char env0[] = "CHANNELSTREAM_PORT=9200", env1[] = "CHANNELSTREAM_SECRET=abc", env2[] = "PATH=/bin";
+  char env0[] = "CHANNELSTREAM_PORT=9200", env1[] = "CHANNELSTREAM_SECRET=abc",
+       env2[] = "PATH=/bin";
   char* envp[] = {env0, env1, env2, nullptr};
   absl::StatusOr<Config> config = ParseCommandLine(4, argv, envp, "channelstream");
   ASSERT_TRUE(config.ok()) << config.status();

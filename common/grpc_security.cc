@@ -39,7 +39,9 @@ class BearerTokenPlugin : public grpc::MetadataCredentialsPlugin {
 
 absl::StatusOr<std::string> ReadFile(const std::string& key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", key, " '", path, "': ", std::strerror(errno)));
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", key, " '", path, "': ", std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -51,7 +53,8 @@ absl::Status LoadKeyPair(const Config& config, const char* cert_key, const char*
                          std::string* cert_pem, std::string* key_pem) {
   const std::string cert_path = config.GetString(cert_key), key_path = config.GetString(key_key);
   if (cert_path.empty() != key_path.empty())
-    return absl::InvalidArgumentError(absl::StrCat(cert_key, " and ", key_key, " must be set together"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(cert_key, " and ", key_key, " must be set together"));
   if (cert_path.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> cert = ReadFile(cert_key, cert_path);
   if (!cert.ok()) return cert.status();
@@ -66,11 +69,14 @@ absl::Status LoadKeyPair(const Config& config, const char* cert_key, const char*
   BIO_free(key_bio);
   absl::Status status;
   if (x509 == nullptr) {
-    status = absl::InvalidArgumentError(absl::StrCat(cert_key, " '", cert_path, "' holds no PEM certificate"));
+    status = absl::InvalidArgumentError(
+        absl::StrCat(cert_key, " '", cert_path, "' holds no PEM certificate"));
   } else if (pkey == nullptr) {
-    status = absl::InvalidArgumentError(absl::StrCat(key_key, " '", key_path, "' holds no PEM private key"));
+    status = absl::InvalidArgumentError(
+        absl::StrCat(key_key, " '", key_path, "' holds no PEM private key"));
   } else if (X509_check_private_key(x509, pkey) != 1) {
-    status = absl::InvalidArgumentError(absl::StrCat(key_key, " '", key_path, "' is not the key of ", cert_key, " '", cert_path, "'"));
+    status = absl::InvalidArgumentError(absl::StrCat(
+        key_key, " '", key_path, "' is not the key of ", cert_key, " '", cert_path, "'"));
   } else if (X509_cmp_current_time(X509_get0_notAfter(x509)) <= 0) {
     // Peers will refuse it; starting anyway lets a renewed file be deployed with a restart.
     LOG_WARNING(cert_key, " '", cert_path, "' has expired: peers will refuse it");
@@ -88,7 +94,8 @@ absl::StatusOr<std::string> LoadCa(const Config& config) {
   if (path.empty()) return std::string();
   absl::StatusOr<std::string> ca = ReadFile("grpc_tls_ca", path);
   if (ca.ok() && !absl::StrContains(*ca, "-----BEGIN CERTIFICATE-----"))
-    return absl::InvalidArgumentError(absl::StrCat("grpc_tls_ca '", path, "' holds no PEM certificate"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("grpc_tls_ca '", path, "' holds no PEM certificate"));
   return ca;
 }
 
@@ -97,12 +104,14 @@ absl::Status CheckTokens(const Config& config) {
   for (const char* key : {"grpc_backend_token", "grpc_gateway_token"}) {
     for (char c : config.GetString(key)) {
       if (c <= ' ' || c > '~')
-        return absl::InvalidArgumentError(absl::StrCat(key, " must be printable ASCII without spaces"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(key, " must be printable ASCII without spaces"));
     }
   }
   const std::string backend = config.GetString("grpc_backend_token");
   if (!backend.empty() && backend == config.GetString("grpc_gateway_token"))
-    return absl::InvalidArgumentError("grpc_backend_token and grpc_gateway_token must differ (they grant different calls)");
+    return absl::InvalidArgumentError(
+        "grpc_backend_token and grpc_gateway_token must differ (they grant different calls)");
   return absl::OkStatus();
 }
 
@@ -137,14 +146,16 @@ bool IsLoopbackAddress(const std::string& address) {
 }
 
 bool TokenAuthEnabled(const Config& config) {
-  return !config.GetString("grpc_backend_token").empty() || !config.GetString("grpc_gateway_token").empty();
+  return !config.GetString("grpc_backend_token").empty() ||
+         !config.GetString("grpc_gateway_token").empty();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BrokerServerCredentials(
     const Config& config, const std::string& address) {
   if (absl::Status tokens = CheckTokens(config); !tokens.ok()) return tokens;
   std::string cert, key;
-  if (absl::Status pair = LoadKeyPair(config, "grpc_tls_cert", "grpc_tls_key", &cert, &key); !pair.ok())
+  if (absl::Status pair = LoadKeyPair(config, "grpc_tls_cert", "grpc_tls_key", &cert, &key);
+      !pair.ok())
     return pair;
   absl::StatusOr<std::string> ca = LoadCa(config);
   if (!ca.ok()) return ca.status();
@@ -152,7 +163,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BrokerServerCredentials
 
   if (!cert.empty()) {
     if (require_client_cert && ca->empty())
-      return absl::InvalidArgumentError("grpc_tls_require_client_cert needs grpc_tls_ca (the CA client certificates must chain to)");
+      return absl::InvalidArgumentError(
+          "grpc_tls_require_client_cert needs grpc_tls_ca (the CA client certificates must chain "
+          "to)");
     grpc::SslServerCredentialsOptions options(
         require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
         : ca->empty()       ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
@@ -162,18 +175,22 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BrokerServerCredentials
     return grpc::SslServerCredentials(options);
   }
   if (require_client_cert || !ca->empty())
-    return absl::InvalidArgumentError("grpc_tls_ca and grpc_tls_require_client_cert need grpc_tls_cert and grpc_tls_key (TLS) on the broker");
+    return absl::InvalidArgumentError(
+        "grpc_tls_ca and grpc_tls_require_client_cert need grpc_tls_cert and grpc_tls_key (TLS) on "
+        "the broker");
 
   const bool loopback = IsLoopbackAddress(address);
   if (!loopback && TokenAuthEnabled(config)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to listen on non-loopback '", address, "' with grpc_backend_token/grpc_gateway_token over plaintext: "
-        "set grpc_tls_cert and grpc_tls_key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing to listen on non-loopback '", address,
+                     "' with grpc_backend_token/grpc_gateway_token over plaintext: "
+                     "set grpc_tls_cert and grpc_tls_key"));
   }
   if (!loopback && !config.GetBool("grpc_allow_insecure")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing plaintext gRPC without authentication on non-loopback '", address,
-        "': set grpc_tls_cert and grpc_tls_key (TLS) and grpc_backend_token/grpc_gateway_token, or grpc_allow_insecure = true"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing plaintext gRPC without authentication on non-loopback '", address,
+                     "': set grpc_tls_cert and grpc_tls_key (TLS) and "
+                     "grpc_backend_token/grpc_gateway_token, or grpc_allow_insecure = true"));
   }
   if (TokenAuthEnabled(config)) {
     // Insecure credentials cannot carry an AuthMetadataProcessor; local ones can, accept the
@@ -215,7 +232,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateBrokerChannel(const Config&
                                                                    const std::string& token_key) {
   if (absl::Status tokens = CheckTokens(config); !tokens.ok()) return tokens;
   std::string cert, key;
-  if (absl::Status pair = LoadKeyPair(config, "grpc_tls_client_cert", "grpc_tls_client_key", &cert, &key); !pair.ok())
+  if (absl::Status pair =
+          LoadKeyPair(config, "grpc_tls_client_cert", "grpc_tls_client_key", &cert, &key);
+      !pair.ok())
     return pair;
   absl::StatusOr<std::string> ca = LoadCa(config);
   if (!ca.ok()) return ca.status();
@@ -232,7 +251,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateBrokerChannel(const Config&
     credentials = grpc::SslCredentials(options);
     if (!token.empty()) {
       credentials = grpc::CompositeChannelCredentials(
-          credentials, grpc::MetadataCredentialsFromPlugin(std::make_unique<BearerTokenPlugin>(token)));
+          credentials,
+          grpc::MetadataCredentialsFromPlugin(std::make_unique<BearerTokenPlugin>(token)));
     }
     const std::string server_name = config.GetString("grpc_tls_server_name");
     if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
@@ -240,8 +260,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateBrokerChannel(const Config&
     const bool loopback = IsLoopbackAddress(target);
     if (!loopback && !token.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "refusing to send ", token_key, " over plaintext to non-loopback broker_address '", target,
-          "': set grpc_tls_ca (TLS)"));
+          "refusing to send ", token_key, " over plaintext to non-loopback broker_address '",
+          target, "': set grpc_tls_ca (TLS)"));
     }
     if (!loopback && !config.GetBool("grpc_allow_insecure")) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -255,12 +275,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateBrokerChannel(const Config&
       // machine, and the plugin is allowed on them explicitly.
       credentials = grpc::CompositeChannelCredentials(
           grpc::experimental::LocalCredentials(IsUnixAddress(target) ? UDS : LOCAL_TCP),
-          grpc::experimental::MetadataCredentialsFromPlugin(std::make_unique<BearerTokenPlugin>(token),
-                                                            GRPC_SECURITY_NONE));
+          grpc::experimental::MetadataCredentialsFromPlugin(
+              std::make_unique<BearerTokenPlugin>(token), GRPC_SECURITY_NONE));
     }
   }
   if (credentials == nullptr)
-    return absl::InternalError(absl::StrCat("cannot build gRPC credentials for broker_address '", target, "'"));
+    return absl::InternalError(
+        absl::StrCat("cannot build gRPC credentials for broker_address '", target, "'"));
   return grpc::CreateCustomChannel(target, credentials, args);
 }
 

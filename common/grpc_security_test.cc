@@ -32,7 +32,8 @@ int IntArg(const grpc::ChannelArguments& arguments, const char* name) {
   grpc_channel_args args;
   arguments.SetChannelArgs(&args);
   for (size_t i = 0; i < args.num_args; ++i) {
-    if (std::string(args.args[i].key) == name && args.args[i].type == GRPC_ARG_INTEGER) return args.args[i].value.integer;
+    if (std::string(args.args[i].key) == name && args.args[i].type == GRPC_ARG_INTEGER)
+      return args.args[i].value.integer;
   }
   return -1;
 }
@@ -42,8 +43,10 @@ TEST(GrpcSecurityTest, ReconnectBackoffIsBrokerReconnectDelay) {
   for (const char* name : {GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
                            GRPC_ARG_MAX_RECONNECT_BACKOFF_MS}) {
     EXPECT_EQ(IntArg(BrokerChannelArguments(Config()), name), 1000) << name;
-    EXPECT_EQ(IntArg(BrokerChannelArguments(With({{"broker_reconnect_delay", "0.25"}})), name), 250) << name;
-    EXPECT_EQ(IntArg(BrokerChannelArguments(With({{"broker_reconnect_delay", "0"}})), name), 100) << name;  // gRPC's floor
+    EXPECT_EQ(IntArg(BrokerChannelArguments(With({{"broker_reconnect_delay", "0.25"}})), name), 250)
+        << name;
+    EXPECT_EQ(IntArg(BrokerChannelArguments(With({{"broker_reconnect_delay", "0"}})), name), 100)
+        << name;  // gRPC's floor
   }
 }
 
@@ -59,18 +62,24 @@ TEST(GrpcSecurityTest, NonLoopbackPlaintextRefusedUnlessAllowed) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("grpc_tls_cert"), std::string::npos);
   EXPECT_NE(refused.status().message().find("grpc_allow_insecure"), std::string::npos);
-  EXPECT_TRUE(BrokerServerCredentials(With({{"grpc_allow_insecure", "true"}}), "0.0.0.0:8001").ok());
+  EXPECT_TRUE(
+      BrokerServerCredentials(With({{"grpc_allow_insecure", "true"}}), "0.0.0.0:8001").ok());
 
-  auto client = CreateBrokerChannel(With({{"broker_address", "10.0.0.5:8001"}}), "grpc_gateway_token");
+  auto client =
+      CreateBrokerChannel(With({{"broker_address", "10.0.0.5:8001"}}), "grpc_gateway_token");
   ASSERT_FALSE(client.ok());
   EXPECT_NE(client.status().message().find("grpc_tls_ca"), std::string::npos);
-  EXPECT_TRUE(CreateBrokerChannel(With({{"broker_address", "10.0.0.5:8001"}, {"grpc_allow_insecure", "true"}}),
-                                  "grpc_gateway_token").ok());
+  EXPECT_TRUE(CreateBrokerChannel(
+                  With({{"broker_address", "10.0.0.5:8001"}, {"grpc_allow_insecure", "true"}}),
+                  "grpc_gateway_token")
+                  .ok());
 }
 
 TEST(GrpcSecurityTest, TokensOverPlaintextOnlyOnLoopback) {
-  const Config tokens = With({{"grpc_backend_token", "b-token"}, {"grpc_gateway_token", "g-token"},
-                              {"grpc_allow_insecure", "true"}, {"broker_address", "10.0.0.5:8001"}});
+  const Config tokens = With({{"grpc_backend_token", "b-token"},
+                              {"grpc_gateway_token", "g-token"},
+                              {"grpc_allow_insecure", "true"},
+                              {"broker_address", "10.0.0.5:8001"}});
   EXPECT_TRUE(BrokerServerCredentials(tokens, "127.0.0.1:0").ok());
   auto server = BrokerServerCredentials(tokens, "0.0.0.0:8001");
   ASSERT_FALSE(server.ok());
@@ -82,7 +91,8 @@ TEST(GrpcSecurityTest, TokensOverPlaintextOnlyOnLoopback) {
 }
 
 TEST(GrpcSecurityTest, TokenRulesAndFileErrors) {
-  auto same = BrokerServerCredentials(With({{"grpc_backend_token", "x"}, {"grpc_gateway_token", "x"}}), "127.0.0.1:0");
+  auto same = BrokerServerCredentials(
+      With({{"grpc_backend_token", "x"}, {"grpc_gateway_token", "x"}}), "127.0.0.1:0");
   ASSERT_FALSE(same.ok());
   EXPECT_NE(same.status().message().find("must differ"), std::string::npos);
   EXPECT_FALSE(BrokerServerCredentials(With({{"grpc_backend_token", "a b"}}), "127.0.0.1:0").ok());
@@ -91,13 +101,17 @@ TEST(GrpcSecurityTest, TokenRulesAndFileErrors) {
   ASSERT_FALSE(half.ok());
   EXPECT_NE(half.status().message().find("grpc_tls_key"), std::string::npos);
   auto missing = BrokerServerCredentials(
-      With({{"grpc_tls_cert", "/nonexistent.pem"}, {"grpc_tls_key", "/nonexistent.key"}}), "127.0.0.1:0");
+      With({{"grpc_tls_cert", "/nonexistent.pem"}, {"grpc_tls_key", "/nonexistent.key"}}),
+      "127.0.0.1:0");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("cannot read grpc_tls_cert '/nonexistent.pem'"), std::string::npos);
-  auto client_ca = CreateBrokerChannel(With({{"grpc_tls_ca", "/nonexistent-ca.pem"}}), "grpc_backend_token");
+  EXPECT_NE(missing.status().message().find("cannot read grpc_tls_cert '/nonexistent.pem'"),
+            std::string::npos);
+  auto client_ca =
+      CreateBrokerChannel(With({{"grpc_tls_ca", "/nonexistent-ca.pem"}}), "grpc_backend_token");
   ASSERT_FALSE(client_ca.ok());
   EXPECT_NE(client_ca.status().message().find("grpc_tls_ca"), std::string::npos);
-  auto mtls_without_tls = BrokerServerCredentials(With({{"grpc_tls_require_client_cert", "true"}}), "127.0.0.1:0");
+  auto mtls_without_tls =
+      BrokerServerCredentials(With({{"grpc_tls_require_client_cert", "true"}}), "127.0.0.1:0");
   EXPECT_FALSE(mtls_without_tls.ok());
 }
 

@@ -1,12 +1,12 @@
 #include "common/http_server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
-#include <sys/resource.h>
-
-#include <algorithm>
 #include <cerrno>
 #include <future>
 #include <memory>
@@ -55,7 +55,8 @@ HttpExchange::TakenSocket ReleaseStream(TlsStream& stream) {
 // much of the body to read, reads it, hands the request to the handler, writes the answer, repeats.
 // `Stream` is beast::tcp_stream, or TlsStream on a TLS port (which first does the handshake).
 template <typename Stream>
-class HttpSessionOn final : public HttpSession, public std::enable_shared_from_this<HttpSessionOn<Stream>> {
+class HttpSessionOn final : public HttpSession,
+                            public std::enable_shared_from_this<HttpSessionOn<Stream>> {
  public:
   template <typename... StreamArgs>
   HttpSessionOn(HttpServer& server, tcp::socket socket, StreamArgs&&... stream_args)
@@ -69,13 +70,14 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
 
   void Start() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      stream_.expires_after(std::chrono::milliseconds(
-          static_cast<long long>(options().idle_timeout_seconds * 1000)));
+      stream_.expires_after(
+          std::chrono::milliseconds(static_cast<long long>(options().idle_timeout_seconds * 1000)));
       stream_.async_handshake([self = this->shared_from_this()](beast::error_code ec) {
         if (ec) {
           // A plain-HTTP client, an untrusted certificate, a scanner: one line, and the
           // connection closes (the client sees the handshake fail).
-          LOG_DEBUG("TLS handshake with ", self->RemoteAddress().to_string(), " failed: ", ec.message());
+          LOG_DEBUG("TLS handshake with ", self->RemoteAddress().to_string(),
+                    " failed: ", ec.message());
           self->Shutdown();
           return;
         }
@@ -89,10 +91,10 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
   asio::any_io_executor executor() override { return stream_.get_executor(); }
 
   void Send(HttpResponse response) override {
-    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(),
-                                            response = std::move(response)]() mutable {
-      self->Write(std::move(response));
-    });
+    asio::dispatch(stream_.get_executor(),
+                   [self = this->shared_from_this(), response = std::move(response)]() mutable {
+                     self->Write(std::move(response));
+                   });
   }
 
   // The socket leaves; the taker now owns its connection slot (ConnectionGauge::Release).
@@ -114,12 +116,11 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
     body_limit_ = options().max_body_bytes;
     body_limit_key_ = "max_request_body_bytes";
     authenticated_ = false;
-    stream_.expires_after(std::chrono::milliseconds(
-        static_cast<long long>(options().idle_timeout_seconds * 1000)));
-    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](
-                                                            beast::error_code ec, size_t) {
-      self->OnHeader(ec);
-    });
+    stream_.expires_after(
+        std::chrono::milliseconds(static_cast<long long>(options().idle_timeout_seconds * 1000)));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -189,7 +190,8 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
   // together at most max_unauthenticated_bytes_in_flight: unauthenticated clients cannot make the
   // server hold more than that, however many uploads they start and leave unfinished.
   bool ReserveUnauthenticatedBody() {
-    const size_t limit = std::min(options().max_body_bytes, options().max_unauthenticated_body_bytes);
+    const size_t limit =
+        std::min(options().max_body_bytes, options().max_unauthenticated_body_bytes);
     boost::optional<uint64_t> length = parser_->content_length();
     if (length && *length > limit) {
       RefuseTooLarge(limit, "max_unauthenticated_body_bytes");
@@ -216,8 +218,8 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
   }
 
   void RefuseBody(http::status status, const std::string& message) {
-    HttpResponse response = MakeResponse(parser_->get(), status,
-                                         absl::StrCat("{\"_schema\": [\"", message, "\"]}"));
+    HttpResponse response =
+        MakeResponse(parser_->get(), status, absl::StrCat("{\"_schema\": [\"", message, "\"]}"));
     response.keep_alive(false);
     if (status == http::status::service_unavailable) response.set(http::field::retry_after, "1");
     Write(std::move(response));
@@ -230,8 +232,9 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -272,7 +275,8 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
     record.target = std::move(target_);
     record.status = status;
     record.body_bytes = head_request_ ? 0 : body.size();
-    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started_).count();
+    record.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started_).count();
     record.client = client_;
     record.body = body;
     try {
@@ -299,14 +303,15 @@ class HttpSessionOn final : public HttpSession, public std::enable_shared_from_t
     bool keep_alive = response.keep_alive();
     auto message = std::make_shared<HttpResponse>(std::move(response));
     stream_.expires_after(std::chrono::seconds(30));
-    http::async_write(stream_, *message,
-                      [self = this->shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) {
-                          ShutdownSend(self->stream_);
-                          return;
-                        }
-                        self->ReadRequest();
-                      });
+    http::async_write(
+        stream_, *message,
+        [self = this->shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep_alive) {
+            ShutdownSend(self->stream_);
+            return;
+          }
+          self->ReadRequest();
+        });
   }
 
   Stream stream_;
@@ -377,8 +382,8 @@ HttpResponse MakeResponse(const HttpRequestHeader& request, http::status status,
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {
-  int threads = options_.threads > 0 ? options_.threads
-                                     : std::max(1u, std::thread::hardware_concurrency());
+  int threads =
+      options_.threads > 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < threads; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     guards_.push_back(std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
@@ -397,7 +402,9 @@ std::vector<asio::io_context*> HttpServer::loops() {
 absl::Status HttpServer::Listen() {
   beast::error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("host: not an IP address: '", options_.host, "'"));
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat("host: not an IP address: '", options_.host, "'"));
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
   acceptor_ = std::make_unique<tcp::acceptor>(*contexts_[0]);
   acceptor_->open(endpoint.protocol(), ec);
@@ -467,11 +474,13 @@ void HttpServer::PauseAccepting(const beast::error_code& ec) {
   if (now - last_accept_warning_ >= std::chrono::seconds(5)) {
     LOG_WARNING("accept: ", ec.message(), " (", accept_failures_, " times since the last report, ",
                 connections_.open(), " connections open); pausing accepts, retrying every ",
-                accept_retry_seconds_, " s at most. Raise the open-files limit or lower max_connections.");
+                accept_retry_seconds_,
+                " s at most. Raise the open-files limit or lower max_connections.");
     last_accept_warning_ = now;
     accept_failures_ = 0;
   }
-  if (!accept_retry_timer_) accept_retry_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
+  if (!accept_retry_timer_)
+    accept_retry_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
   accept_retry_timer_->expires_after(
       std::chrono::microseconds(static_cast<int64_t>(accept_retry_seconds_ * 1e6)));
   accept_retry_timer_->async_wait([this](beast::error_code wait_ec) {
@@ -485,7 +494,9 @@ void HttpServer::RefuseConnection(tcp::socket socket) {
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
       "Retry-After: 1\r\nConnection: close\r\nContent-Length: 67\r\n\r\n"
       "{\"error\": \"server at max_connections; try again later\", \"retry\": 1}";
-  static_assert(sizeof("{\"error\": \"server at max_connections; try again later\", \"retry\": 1}") - 1 == 67);
+  static_assert(
+      sizeof("{\"error\": \"server at max_connections; try again later\", \"retry\": 1}") - 1 ==
+      67);
   beast::error_code ignored;
   socket.non_blocking(true, ignored);  // a fresh socket's send buffer takes it whole; never wait
   socket.write_some(asio::buffer(kRefusal, sizeof(kRefusal) - 1), ignored);

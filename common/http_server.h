@@ -7,6 +7,12 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,13 +21,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 
 #include "absl/status/status.h"
 #include "common/tls_context.h"
@@ -49,8 +48,8 @@ struct HeaderVerdict {
     return {Kind::kRefuse, std::make_shared<HttpResponse>(std::move(response))};
   }
 };
-using HeaderCheck =
-    std::function<HeaderVerdict(const HttpRequestHeader& header, const boost::asio::ip::address& remote)>;
+using HeaderCheck = std::function<HeaderVerdict(const HttpRequestHeader& header,
+                                                const boost::asio::ip::address& remote)>;
 
 // Who the client is, decided once from the headers: the TCP peer, or behind trusted proxies the
 // address they forwarded (see client_address.h). HeaderCheck and the handler see its answer.
@@ -60,12 +59,12 @@ using ClientAddressResolverFn = std::function<boost::asio::ip::address(
 // One answered request, for the access log and request metrics.
 struct HttpAccessRecord {
   std::string method;
-  std::string target;         // as sent, query string included: redact before logging
-  int status = 0;             // 101 for a WebSocket taken over
-  size_t body_bytes = 0;      // response body bytes sent
-  double seconds = 0;         // headers read -> response handed to the socket
+  std::string target;               // as sent, query string included: redact before logging
+  int status = 0;                   // 101 for a WebSocket taken over
+  size_t body_bytes = 0;            // response body bytes sent
+  double seconds = 0;               // headers read -> response handed to the socket
   boost::asio::ip::address client;  // after trusted proxies
-  std::string_view body;      // the response body (valid during the call only)
+  std::string_view body;            // the response body (valid during the call only)
 };
 using AccessObserver = std::function<void(const HttpAccessRecord& record)>;
 
@@ -118,15 +117,15 @@ using HttpHandler = std::function<void(std::shared_ptr<HttpExchange>)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8000;             // 0: pick a free port (tests); see HttpServer::port()
-  int threads = 0;             // 0: one per core
+  int port = 8000;  // 0: pick a free port (tests); see HttpServer::port()
+  int threads = 0;  // 0: one per core
   size_t max_body_bytes = 1 << 20;
   double idle_timeout_seconds = 60;  // keep-alive connections idle this long are closed
   // Open connections beyond which new ones get a 503 and are closed at once (0: derived from
   // the open-files limit, keeping a reserve for everything else the process opens).
   int64_t max_connections = 0;
-  size_t max_unauthenticated_body_bytes = 16 << 10;       // per request (sign-in form, /disconnect)
-  size_t max_unauthenticated_bytes_in_flight = 1 << 20;   // all such bodies being read at once
+  size_t max_unauthenticated_body_bytes = 16 << 10;      // per request (sign-in form, /disconnect)
+  size_t max_unauthenticated_bytes_in_flight = 1 << 20;  // all such bodies being read at once
   double accept_retry_max_seconds = 1;  // back-off ceiling while accept() finds no descriptors
   // Set: the port speaks only TLS (https, wss) with this context's current certificate.
   std::shared_ptr<TlsContext> tls;
@@ -143,7 +142,9 @@ class HttpServer {
   // Decides on each request from its headers before its body is read. Set before Start().
   void SetHeaderCheck(HeaderCheck check) { header_check_ = std::move(check); }
   // Set before Start(); see ClientAddressResolverFn and AccessObserver.
-  void SetClientAddressResolver(ClientAddressResolverFn resolver) { client_address_ = std::move(resolver); }
+  void SetClientAddressResolver(ClientAddressResolverFn resolver) {
+    client_address_ = std::move(resolver);
+  }
   void SetAccessObserver(AccessObserver observer) { access_observer_ = std::move(observer); }
   ConnectionGauge& connections() { return connections_; }
   int64_t max_connections() const { return max_connections_; }
@@ -190,7 +191,9 @@ class HttpServer {
   int64_t accept_failures_ = 0, refused_connections_ = 0;
   std::chrono::steady_clock::time_point last_accept_warning_{}, last_refusal_warning_{};
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
-  std::vector<std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>> guards_;
+  std::vector<
+      std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>>
+      guards_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;
   size_t next_loop_ = 0;

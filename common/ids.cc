@@ -95,8 +95,8 @@ std::string FormatTimestamp(absl::Time time) {
 
 bool ParseTimestamp(const std::string& text, absl::Time* time) {
   std::string error;
-  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%dT%H:%M:%E*SZ", "%Y-%m-%dT%H:%M:%E*S%Ez",
-                             "%Y-%m-%d %H:%M:%E*S"}) {
+  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%dT%H:%M:%E*SZ",
+                             "%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S"}) {
     if (absl::ParseTime(format, text, absl::UTCTimeZone(), time, &error)) return true;
   }
   return false;

@@ -30,7 +30,9 @@ class Uuid {
   // False (and *out untouched) unless `bytes` holds exactly 16 bytes.
   static bool FromBytes(std::string_view bytes, Uuid* out);
 
-  friend bool operator==(const Uuid& a, const Uuid& b) { return a.high_ == b.high_ && a.low_ == b.low_; }
+  friend bool operator==(const Uuid& a, const Uuid& b) {
+    return a.high_ == b.high_ && a.low_ == b.low_;
+  }
   friend bool operator!=(const Uuid& a, const Uuid& b) { return !(a == b); }
   // Orders like the lowercase text form, so sorted listings read the same as before.
   friend bool operator<(const Uuid& a, const Uuid& b) {

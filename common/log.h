@@ -1,6 +1,6 @@
-// Minimal leveled logging to stderr: LOG_INFO("listening on ", url). Thread-safe, one line per call.
-// Lines start with an ISO 8601 UTC timestamp (2026-01-02T03:04:05.678Z). log_format json writes
-// one object per line instead: {"ts": ..., "level": ..., "msg": ..., plus any fields}.
+// Minimal leveled logging to stderr: LOG_INFO("listening on ", url). Thread-safe, one line per
+// call. Lines start with an ISO 8601 UTC timestamp (2026-01-02T03:04:05.678Z). log_format json
+// writes one object per line instead: {"ts": ..., "level": ..., "msg": ..., plus any fields}.
 #pragma once
 
 #include <string>
@@ -36,10 +36,10 @@ std::string LogTimestampNow();
 
 }  // namespace channelstream::common
 
-#define CS_LOG(level, ...)                                                        \
-  do {                                                                            \
-    if (::channelstream::common::LogEnabled(level))                                       \
-      ::channelstream::common::LogLine(level, ::absl::StrCat(__VA_ARGS__));               \
+#define CS_LOG(level, ...)                                                  \
+  do {                                                                      \
+    if (::channelstream::common::LogEnabled(level))                         \
+      ::channelstream::common::LogLine(level, ::absl::StrCat(__VA_ARGS__)); \
   } while (0)
 #define LOG_DEBUG(...) CS_LOG(::channelstream::common::LogLevel::kDebug, __VA_ARGS__)
 #define LOG_INFO(...) CS_LOG(::channelstream::common::LogLevel::kInfo, __VA_ARGS__)

@@ -16,10 +16,14 @@ std::string EscapeLabelValue(const std::string& value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -27,24 +31,31 @@ std::string EscapeLabelValue(const std::string& value) {
 std::string EscapeHelp(const std::string& help) {
   std::string out;
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
 
 const char* TypeName(MetricType type) {
   switch (type) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
 
 // Labels plus one more pair (histogram buckets add `le`).
-std::string LabelsWith(const MetricLabels& labels, const std::string& name, const std::string& value) {
+std::string LabelsWith(const MetricLabels& labels, const std::string& name,
+                       const std::string& value) {
   MetricLabels all = labels;
   all.emplace_back(name, value);
   return RenderLabels(all);
@@ -66,7 +77,8 @@ std::string RenderLabels(const MetricLabels& labels) {
 std::string FormatMetricValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  if (value == std::floor(value) && std::fabs(value) < 1e15) return absl::StrCat(static_cast<int64_t>(value));
+  if (value == std::floor(value) && std::fabs(value) < 1e15)
+    return absl::StrCat(static_cast<int64_t>(value));
   // The shortest of %.15g / %.17g that reads back as the same double (0.1 stays "0.1").
   std::string shorter = absl::StrFormat("%.15g", value);
   if (std::strtod(shorter.c_str(), nullptr) == value) return shorter;
@@ -82,7 +94,8 @@ Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)) {
 
 void Histogram::Observe(double value) {
   if (std::isnan(value)) return;  // would poison the sum forever
-  const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
+  const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) -
+                                       bounds_.begin());
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   uint64_t old_bits = sum_bits_.load(std::memory_order_relaxed);
@@ -103,8 +116,8 @@ double Histogram::sum() const {
   return value;
 }
 
-MetricsRegistry::Family* MetricsRegistry::FamilyFor(const std::string& name, const std::string& help,
-                                                    MetricType type) {
+MetricsRegistry::Family* MetricsRegistry::FamilyFor(const std::string& name,
+                                                    const std::string& help, MetricType type) {
   auto [it, inserted] = families_.try_emplace(name);
   if (inserted) {
     it->second.help = help;
@@ -113,7 +126,8 @@ MetricsRegistry::Family* MetricsRegistry::FamilyFor(const std::string& name, con
   return it->second.type == type ? &it->second : nullptr;
 }
 
-Counter* MetricsRegistry::GetCounter(const std::string& name, const std::string& help, const MetricLabels& labels) {
+Counter* MetricsRegistry::GetCounter(const std::string& name, const std::string& help,
+                                     const MetricLabels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
   Family* family = FamilyFor(name, help, MetricType::kCounter);
   if (family == nullptr) return detached_counters_.emplace_back(std::make_unique<Counter>()).get();
@@ -122,7 +136,8 @@ Counter* MetricsRegistry::GetCounter(const std::string& name, const std::string&
   return slot.get();
 }
 
-Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& help, const MetricLabels& labels) {
+Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& help,
+                                 const MetricLabels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
   Family* family = FamilyFor(name, help, MetricType::kGauge);
   if (family == nullptr) return detached_gauges_.emplace_back(std::make_unique<Gauge>()).get();
@@ -132,10 +147,12 @@ Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
 }
 
 Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
-                                         const std::vector<double>& bounds, const MetricLabels& labels) {
+                                         const std::vector<double>& bounds,
+                                         const MetricLabels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
   Family* family = FamilyFor(name, help, MetricType::kHistogram);
-  if (family == nullptr) return detached_histograms_.emplace_back(std::make_unique<Histogram>(bounds)).get();
+  if (family == nullptr)
+    return detached_histograms_.emplace_back(std::make_unique<Histogram>(bounds)).get();
   auto& slot = family->histograms[RenderLabels(labels)];
   if (!slot.second) slot = {labels, std::make_unique<Histogram>(bounds)};
   return slot.second.get();
@@ -180,19 +197,23 @@ std::string MetricsRegistry::Render() const {
       Block& block = blocks[name];
       block.help = family.help;
       block.type = family.type;
-      for (const auto& [id, callback] : family.callbacks) block.samples[callback.first] += callback.second();
+      for (const auto& [id, callback] : family.callbacks)
+        block.samples[callback.first] += callback.second();
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [name, family] : families_) {
     auto it = blocks.find(name);
-    if (it != blocks.end() && it->second.type != family.type) continue;  // misuse: keep the callbacks'
+    if (it != blocks.end() && it->second.type != family.type)
+      continue;  // misuse: keep the callbacks'
     Block& block = blocks[name];
     block.help = family.help;
     block.type = family.type;
     block.stored = &family;
-    for (const auto& [labels, counter] : family.counters) block.samples[labels] += static_cast<double>(counter->value());
-    for (const auto& [labels, gauge] : family.gauges) block.samples[labels] += static_cast<double>(gauge->value());
+    for (const auto& [labels, counter] : family.counters)
+      block.samples[labels] += static_cast<double>(counter->value());
+    for (const auto& [labels, gauge] : family.gauges)
+      block.samples[labels] += static_cast<double>(gauge->value());
   }
   std::string out;
   for (const auto& [name, block] : blocks) {
@@ -200,7 +221,8 @@ std::string MetricsRegistry::Render() const {
     if (block.samples.empty() && !has_histograms) continue;
     absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(block.help), "\n# TYPE ", name, " ",
                     TypeName(block.type), "\n");
-    for (const auto& [labels, value] : block.samples) absl::StrAppend(&out, name, labels, " ", FormatMetricValue(value), "\n");
+    for (const auto& [labels, value] : block.samples)
+      absl::StrAppend(&out, name, labels, " ", FormatMetricValue(value), "\n");
     if (!has_histograms) continue;
     for (const auto& [key, entry] : block.stored->histograms) {
       const MetricLabels& labels = entry.first;
@@ -208,13 +230,15 @@ std::string MetricsRegistry::Render() const {
       uint64_t cumulative = 0;
       for (size_t i = 0; i < histogram.bounds().size(); ++i) {
         cumulative += histogram.bucket(i);
-        absl::StrAppend(&out, name, "_bucket", LabelsWith(labels, "le", FormatMetricValue(histogram.bounds()[i])),
-                        " ", cumulative, "\n");
+        absl::StrAppend(&out, name, "_bucket",
+                        LabelsWith(labels, "le", FormatMetricValue(histogram.bounds()[i])), " ",
+                        cumulative, "\n");
       }
       cumulative += histogram.bucket(histogram.bounds().size());
       // +Inf and _count come from the same pass over the buckets, so a scrape racing an
       // Observe never shows +Inf below a finite bucket.
-      absl::StrAppend(&out, name, "_bucket", LabelsWith(labels, "le", "+Inf"), " ", cumulative, "\n");
+      absl::StrAppend(&out, name, "_bucket", LabelsWith(labels, "le", "+Inf"), " ", cumulative,
+                      "\n");
       absl::StrAppend(&out, name, "_sum", key, " ", FormatMetricValue(histogram.sum()), "\n");
       absl::StrAppend(&out, name, "_count", key, " ", cumulative, "\n");
     }

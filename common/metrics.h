@@ -67,10 +67,12 @@ class MetricsRegistry {
 
   // Find-or-create. The pointer stays valid for the registry's life. A name registered before
   // with another type returns a detached metric (counted, never exposed) rather than crash.
-  Counter* GetCounter(const std::string& name, const std::string& help, const MetricLabels& labels = {});
-  Gauge* GetGauge(const std::string& name, const std::string& help, const MetricLabels& labels = {});
-  Histogram* GetHistogram(const std::string& name, const std::string& help, const std::vector<double>& bounds,
-                          const MetricLabels& labels = {});
+  Counter* GetCounter(const std::string& name, const std::string& help,
+                      const MetricLabels& labels = {});
+  Gauge* GetGauge(const std::string& name, const std::string& help,
+                  const MetricLabels& labels = {});
+  Histogram* GetHistogram(const std::string& name, const std::string& help,
+                          const std::vector<double>& bounds, const MetricLabels& labels = {});
 
   // A counter or gauge sample computed at scrape time. Samples of equal name and labels from
   // several callbacks are summed (two gateways in one process expose one total). Returns an id

@@ -26,7 +26,8 @@ TEST(MetricsTest, LabelledSamplesShareOneHeaderAndEscapeValues) {
   MetricsRegistry registry;
   registry.GetCounter("req_total", "Requests.", {{"endpoint", "/a"}, {"status", "200"}})->Add();
   registry.GetCounter("req_total", "Requests.", {{"endpoint", "/a"}, {"status", "200"}})->Add();
-  registry.GetCounter("req_total", "Requests.", {{"endpoint", "q\"\\\n"}, {"status", "404"}})->Add();
+  registry.GetCounter("req_total", "Requests.", {{"endpoint", "q\"\\\n"}, {"status", "404"}})
+      ->Add();
   EXPECT_EQ(registry.Render(),
             "# HELP req_total Requests.\n"
             "# TYPE req_total counter\n"
@@ -36,7 +37,8 @@ TEST(MetricsTest, LabelledSamplesShareOneHeaderAndEscapeValues) {
 
 TEST(MetricsTest, HistogramBucketsAreCumulativeWithInfSumAndCount) {
   MetricsRegistry registry;
-  Histogram* histogram = registry.GetHistogram("lat_seconds", "Latency.", {1, 0.25}, {{"endpoint", "/x"}});
+  Histogram* histogram =
+      registry.GetHistogram("lat_seconds", "Latency.", {1, 0.25}, {{"endpoint", "/x"}});
   histogram->Observe(0.125);
   histogram->Observe(0.25);  // le is inclusive
   histogram->Observe(0.5);
@@ -54,11 +56,12 @@ TEST(MetricsTest, HistogramBucketsAreCumulativeWithInfSumAndCount) {
 
 TEST(MetricsTest, CallbacksAreSummedByLabelsAndRemovable) {
   MetricsRegistry registry;
-  int a = registry.AddCallback("conns", "Open connections.", MetricType::kGauge, {{"transport", "websocket"}},
-                               [] { return 2.0; });
+  int a = registry.AddCallback("conns", "Open connections.", MetricType::kGauge,
+                               {{"transport", "websocket"}}, [] { return 2.0; });
   {
-    CallbackHandle b(&registry, registry.AddCallback("conns", "Open connections.", MetricType::kGauge,
-                                                     {{"transport", "websocket"}}, [] { return 3.0; }));
+    CallbackHandle b(&registry,
+                     registry.AddCallback("conns", "Open connections.", MetricType::kGauge,
+                                          {{"transport", "websocket"}}, [] { return 3.0; }));
     EXPECT_NE(registry.Render().find("conns{transport=\"websocket\"} 5\n"), std::string::npos);
   }
   EXPECT_NE(registry.Render().find("conns{transport=\"websocket\"} 2\n"), std::string::npos);

@@ -25,39 +25,48 @@ TEST(ForwardedHopTest, ParsesAddressesWithAndWithoutPorts) {
   EXPECT_EQ(*ParseForwardedHop("2001:db8::1"), A("2001:db8::1"));
   EXPECT_EQ(*ParseForwardedHop("[2001:db8::1]:443"), A("2001:db8::1"));
   EXPECT_EQ(*ParseForwardedHop("[2001:db8::1]"), A("2001:db8::1"));
-  for (const char* bad : {"", "unknown", "_hidden", "1.2.3", "1.2.3.4:", "1.2.3.4:x", "[::1", "[::1]x",
-                          "[::1]:", "999.1.1.1", "\x01\xff"}) {
+  for (const char* bad : {"", "unknown", "_hidden", "1.2.3", "1.2.3.4:", "1.2.3.4:x", "[::1",
+                          "[::1]x", "[::1]:", "999.1.1.1", "\x01\xff"}) {
     EXPECT_FALSE(ParseForwardedHop(bad).has_value()) << bad;
   }
 }
 
 TEST(ClientAddressTest, UntrustedPeersHeadersAreIgnored) {
   ClientAddressResolver resolver = Trusting({"10.0.0.0/8"});
-  EXPECT_EQ(resolver.Resolve(A("192.0.2.1"), std::string_view("203.0.113.7"), std::nullopt), A("192.0.2.1"));
+  EXPECT_EQ(resolver.Resolve(A("192.0.2.1"), std::string_view("203.0.113.7"), std::nullopt),
+            A("192.0.2.1"));
   ClientAddressResolver none;
-  EXPECT_EQ(none.Resolve(A("10.0.0.1"), std::string_view("203.0.113.7"), std::nullopt), A("10.0.0.1"));
+  EXPECT_EQ(none.Resolve(A("10.0.0.1"), std::string_view("203.0.113.7"), std::nullopt),
+            A("10.0.0.1"));
 }
 
 TEST(ClientAddressTest, RightmostUntrustedHopWins) {
   ClientAddressResolver resolver = Trusting({"10.0.0.0/8", "127.0.0.1"});
   // The client claims 1.1.1.1; the edge proxy saw 203.0.113.7; an inner proxy 10.0.0.2.
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view("1.1.1.1, 203.0.113.7, 10.0.0.2"), std::nullopt),
+  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view("1.1.1.1, 203.0.113.7, 10.0.0.2"),
+                             std::nullopt),
             A("203.0.113.7"));
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view("10.0.0.3,10.0.0.2"), std::nullopt), A("10.0.0.3"));
+  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view("10.0.0.3,10.0.0.2"), std::nullopt),
+            A("10.0.0.3"));
   EXPECT_EQ(resolver.Resolve(A("::ffff:127.0.0.1"), std::string_view("203.0.113.9"), std::nullopt),
             A("203.0.113.9"));
 }
 
 TEST(ClientAddressTest, MalformedHeadersFallBackWithoutCrashing) {
   ClientAddressResolver resolver = Trusting({"127.0.0.1"});
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view("203.0.113.7, garbage"), std::nullopt),
+  EXPECT_EQ(
+      resolver.Resolve(A("127.0.0.1"), std::string_view("203.0.113.7, garbage"), std::nullopt),
+      A("127.0.0.1"));
+  EXPECT_EQ(
+      resolver.Resolve(A("127.0.0.1"), std::string_view(",,"), std::string_view("198.51.100.4")),
+      A("198.51.100.4"));
+  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::nullopt, std::string_view("nope")),
             A("127.0.0.1"));
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view(",,"), std::string_view("198.51.100.4")),
+  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::nullopt, std::string_view("198.51.100.4")),
             A("198.51.100.4"));
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::nullopt, std::string_view("nope")), A("127.0.0.1"));
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::nullopt, std::string_view("198.51.100.4")), A("198.51.100.4"));
-  EXPECT_EQ(resolver.Resolve(A("127.0.0.1"), std::string_view(std::string(100000, ',')), std::nullopt),
-            A("127.0.0.1"));
+  EXPECT_EQ(
+      resolver.Resolve(A("127.0.0.1"), std::string_view(std::string(100000, ',')), std::nullopt),
+      A("127.0.0.1"));
 }
 
 TEST(ClientAddressTest, ReadsEveryForwardedForHeader) {
@@ -84,8 +93,9 @@ TEST(AccessLogTest, EndpointLabelsAreBounded) {
 }
 
 TEST(LogFormatTest, TextLinesCarryIsoTimeAndFields) {
-  const std::string line = FormatLogLine(LogLevel::kInfo, "access", {{"path", "/a b"}, {"status", "200"}},
-                                         LogFormat::kText, "2026-01-02T03:04:05.678Z");
+  const std::string line =
+      FormatLogLine(LogLevel::kInfo, "access", {{"path", "/a b"}, {"status", "200"}},
+                    LogFormat::kText, "2026-01-02T03:04:05.678Z");
   EXPECT_EQ(line, "2026-01-02T03:04:05.678Z INFO access path=\"/a b\" status=200\n");
   const std::string now = LogTimestampNow();
   ASSERT_EQ(now.size(), 24u) << now;

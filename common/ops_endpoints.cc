@@ -16,16 +16,20 @@ std::string_view PathOf(const HttpRequestHeader& header) {
 }
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<OpsEndpoints>> OpsEndpoints::Create(const Config& config, ReadinessCheck ready) {
-  absl::StatusOr<AddressAllowlist> trusted = AddressAllowlist::Parse(config.GetList("trusted_proxies"), "trusted_proxies");
+absl::StatusOr<std::unique_ptr<OpsEndpoints>> OpsEndpoints::Create(const Config& config,
+                                                                   ReadinessCheck ready) {
+  absl::StatusOr<AddressAllowlist> trusted =
+      AddressAllowlist::Parse(config.GetList("trusted_proxies"), "trusted_proxies");
   if (!trusted.ok()) return trusted.status();
   RegisterProcessMetrics(GlobalMetrics());
-  return std::unique_ptr<OpsEndpoints>(
-      new OpsEndpoints(ClientAddressResolver(*std::move(trusted)), config.GetBool("access_log"), std::move(ready)));
+  return std::unique_ptr<OpsEndpoints>(new OpsEndpoints(
+      ClientAddressResolver(*std::move(trusted)), config.GetBool("access_log"), std::move(ready)));
 }
 
 OpsEndpoints::OpsEndpoints(ClientAddressResolver resolver, bool access_log, ReadinessCheck ready)
-    : resolver_(std::move(resolver)), access_log_(access_log, GlobalMetrics()), ready_(std::move(ready)) {}
+    : resolver_(std::move(resolver)),
+      access_log_(access_log, GlobalMetrics()),
+      ready_(std::move(ready)) {}
 
 void OpsEndpoints::Install(HttpServer& server) {
   server.SetClientAddressResolver(
@@ -58,7 +62,8 @@ bool OpsEndpoints::Handle(const std::shared_ptr<HttpExchange>& exchange) const {
     Readiness readiness = ready_ ? ready_() : Readiness{};
     nlohmann::json body = {{"status", readiness.ready ? "ready" : "unavailable"}};
     if (!readiness.ready) body["reason"] = readiness.reason;
-    response = MakeResponse(request, readiness.ready ? http::status::ok : http::status::service_unavailable,
+    response = MakeResponse(request,
+                            readiness.ready ? http::status::ok : http::status::service_unavailable,
                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     response = MakeResponse(request, http::status::ok, GlobalMetrics().Render(),

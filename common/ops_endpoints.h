@@ -27,7 +27,8 @@ using ReadinessCheck = std::function<Readiness()>;
 class OpsEndpoints {
  public:
   // Reads trusted_proxies (an error names a bad entry) and access_log.
-  static absl::StatusOr<std::unique_ptr<OpsEndpoints>> Create(const Config& config, ReadinessCheck ready);
+  static absl::StatusOr<std::unique_ptr<OpsEndpoints>> Create(const Config& config,
+                                                              ReadinessCheck ready);
 
   // Resolver and access log on `server`; call before server.Start().
   void Install(HttpServer& server);

@@ -5,15 +5,16 @@
 //    "user": {"offset": 4, "epoch": "77ab01ce"}}
 //
 // `offset` and `epoch` are the keys of the last object the client received on that stream
-// (a channel, or its private messages: "user"). Errors name the field ("since.channels.room.offset").
+// (a channel, or its private messages: "user"). Errors name the field
+// ("since.channels.room.offset").
 #pragma once
 
+#include <google/protobuf/repeated_field.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <google/protobuf/repeated_field.h>
-#include <nlohmann/json.hpp>
 
 #include "channelstream.pb.h"
 
@@ -30,12 +31,13 @@ struct PositionsError {
 };
 
 // Reads a parsed `since` value (null: nothing presented); the first error found, if any.
-std::optional<PositionsError> ReadPositions(const nlohmann::json& since,
-                                            google::protobuf::RepeatedPtrField<v1::Position>* positions);
+std::optional<PositionsError> ReadPositions(
+    const nlohmann::json& since, google::protobuf::RepeatedPtrField<v1::Position>* positions);
 // The same format written (what /connect answers as "positions"); channel "" is "user".
 nlohmann::json PositionsToJson(const google::protobuf::RepeatedPtrField<v1::Position>& positions);
 // The same from text (a query parameter), parsed with the nesting limit.
-std::optional<PositionsError> ReadPositionsText(std::string_view text, int max_json_depth,
-                                                google::protobuf::RepeatedPtrField<v1::Position>* positions);
+std::optional<PositionsError> ReadPositionsText(
+    std::string_view text, int max_json_depth,
+    google::protobuf::RepeatedPtrField<v1::Position>* positions);
 
 }  // namespace channelstream::common

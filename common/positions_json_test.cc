@@ -10,8 +10,8 @@ using Positions = google::protobuf::RepeatedPtrField<v1::Position>;
 TEST(PositionsJsonTest, ReadsChannelsAndTheUserStream) {
   Positions positions;
   ASSERT_FALSE(ReadPositionsText(
-      R"({"channels": {"room": {"offset": 12, "epoch": "e1"}}, "user": {"offset": 0, "epoch": "e2"}})", 64,
-      &positions));
+      R"({"channels": {"room": {"offset": 12, "epoch": "e1"}}, "user": {"offset": 0, "epoch": "e2"}})",
+      64, &positions));
   ASSERT_EQ(positions.size(), 2);
   EXPECT_EQ(positions[0].channel(), "room");
   EXPECT_EQ(positions[0].offset(), 12u);
@@ -39,8 +39,10 @@ TEST(PositionsJsonTest, ErrorsNameTheField) {
   EXPECT_EQ(error(R"({"chanels": {}})"), "since.chanels: Unknown field (expected channels, user).");
   EXPECT_EQ(error(R"({"channels": {"a": {"offset": -1, "epoch": "e"}}})"),
             "since.channels.a.offset: Not a valid non-negative integer.");
-  EXPECT_EQ(error(R"({"channels": {"a": {"offset": 1}}})"), "since.channels.a.epoch: Not a valid string.");
-  EXPECT_EQ(error(R"({"user": 3})"), "since.user: Not a valid position ({\"offset\": n, \"epoch\": \"...\"}).");
+  EXPECT_EQ(error(R"({"channels": {"a": {"offset": 1}}})"),
+            "since.channels.a.epoch: Not a valid string.");
+  EXPECT_EQ(error(R"({"user": 3})"),
+            "since.user: Not a valid position ({\"offset\": n, \"epoch\": \"...\"}).");
   EXPECT_EQ(error(R"({"channels": {"a": [[[[1]]]]}})").substr(0, 16), "since.channels.a");
   Positions positions;
   EXPECT_TRUE(ReadPositionsText(R"({"channels": {"a": [[[[1]]]]}})", 3, &positions));

@@ -26,7 +26,8 @@ Config LoadConfigOrExit(int argc, char** argv, char** envp, const std::string& p
   }
   SetLogLevelFromName(config->GetBool("debug") ? "DEBUG" : config->GetString("log_level"));
   if (!SetLogFormatFromName(config->GetString("log_format")))
-    ExitWithStartupError("log_format: expected text or json, got '" + config->GetString("log_format") + "'");
+    ExitWithStartupError("log_format: expected text or json, got '" +
+                         config->GetString("log_format") + "'");
   return *std::move(config);
 }
 

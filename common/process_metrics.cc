@@ -52,14 +52,15 @@ double ProcessOpenFds() {
 void RegisterProcessMetrics(MetricsRegistry& registry) {
   static std::once_flag once;
   std::call_once(once, [&registry] {
-    registry.AddCallback("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::kGauge,
-                         {}, ProcessResidentBytes);
-    registry.AddCallback("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                         MetricType::kCounter, {}, ProcessCpuSeconds);
-    registry.AddCallback("process_open_fds", "Number of open file descriptors.", MetricType::kGauge, {},
-                         ProcessOpenFds);
-    registry.AddCallback("channelstream_build_info", "Always 1; the version is a label.", MetricType::kGauge,
-                         {{"version", kVersion}}, [] { return 1.0; });
+    registry.AddCallback("process_resident_memory_bytes", "Resident memory size in bytes.",
+                         MetricType::kGauge, {}, ProcessResidentBytes);
+    registry.AddCallback("process_cpu_seconds_total",
+                         "Total user and system CPU time spent in seconds.", MetricType::kCounter,
+                         {}, ProcessCpuSeconds);
+    registry.AddCallback("process_open_fds", "Number of open file descriptors.", MetricType::kGauge,
+                         {}, ProcessOpenFds);
+    registry.AddCallback("channelstream_build_info", "Always 1; the version is a label.",
+                         MetricType::kGauge, {{"version", kVersion}}, [] { return 1.0; });
   });
 }
 

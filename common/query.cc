@@ -46,7 +46,8 @@ RequestTarget ParseTarget(std::string_view target) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     std::string key = PercentDecode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
+    std::string value =
+        eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
     result.params.emplace(std::move(key), std::move(value));
   }
   return result;
@@ -55,7 +56,8 @@ RequestTarget ParseTarget(std::string_view target) {
 bool IsValidCallbackName(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
   for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$'))
+      return false;
   }
   return true;
 }

@@ -20,7 +20,8 @@ struct RequestTarget {
 
 RequestTarget ParseTarget(std::string_view target);
 std::string PercentDecode(std::string_view text, bool plus_is_space);
-// JSONP callback names: non-empty, at most 128 of [A-Za-z0-9_.$], so the answer cannot inject script.
+// JSONP callback names: non-empty, at most 128 of [A-Za-z0-9_.$], so the answer cannot inject
+// script.
 bool IsValidCallbackName(std::string_view name);
 
 }  // namespace channelstream::common

@@ -24,8 +24,8 @@ std::string DeriveKey(const std::string& secret) {
 std::string Hmac(const EVP_MD* md, const std::string& key, const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &length);
+  HMAC(md, key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
   return std::string(reinterpret_cast<char*>(out), length);
 }
 
@@ -53,7 +53,8 @@ std::string HmacSha256Base64Url(const std::string& key, const std::string& data)
 }
 
 std::string SignTimestamped(const std::string& secret, const std::string& value, absl::Time now) {
-  std::string signed_part = absl::StrCat(value, std::string(1, kSeparator), EncodeTimestamp(absl::ToUnixSeconds(now)));
+  std::string signed_part =
+      absl::StrCat(value, std::string(1, kSeparator), EncodeTimestamp(absl::ToUnixSeconds(now)));
   std::string signature = Base64UrlEncode(Hmac(EVP_sha1(), DeriveKey(secret), signed_part));
   return absl::StrCat(signed_part, std::string(1, kSeparator), signature);
 }
@@ -61,7 +62,8 @@ std::string SignTimestamped(const std::string& secret, const std::string& value,
 absl::StatusOr<VerifiedToken> VerifyTimestamped(const std::string& secret, const std::string& token,
                                                 absl::Time now, absl::Duration max_age) {
   size_t signature_at = token.rfind(kSeparator);
-  if (signature_at == std::string::npos) return absl::PermissionDeniedError("no separator in token");
+  if (signature_at == std::string::npos)
+    return absl::PermissionDeniedError("no separator in token");
   std::string signed_part = token.substr(0, signature_at);
   std::string expected = Base64UrlEncode(Hmac(EVP_sha1(), DeriveKey(secret), signed_part));
   if (!ConstantTimeEquals(expected, token.substr(signature_at + 1)))
@@ -69,8 +71,8 @@ absl::StatusOr<VerifiedToken> VerifyTimestamped(const std::string& secret, const
   size_t timestamp_at = signed_part.rfind(kSeparator);
   if (timestamp_at == std::string::npos) return absl::PermissionDeniedError("timestamp missing");
   std::string timestamp_bytes;
-  if (!Base64UrlDecode(signed_part.substr(timestamp_at + 1), &timestamp_bytes) || timestamp_bytes.empty() ||
-      timestamp_bytes.size() > 8)
+  if (!Base64UrlDecode(signed_part.substr(timestamp_at + 1), &timestamp_bytes) ||
+      timestamp_bytes.empty() || timestamp_bytes.size() > 8)
     return absl::PermissionDeniedError("malformed timestamp");
   uint64_t seconds = 0;
   for (unsigned char byte : timestamp_bytes) seconds = (seconds << 8) | byte;
@@ -79,7 +81,8 @@ absl::StatusOr<VerifiedToken> VerifyTimestamped(const std::string& secret, const
   verified.age = now - absl::FromUnixSeconds(static_cast<int64_t>(seconds));
   if (max_age > absl::ZeroDuration() &&
       (verified.age > max_age || verified.age < -absl::Seconds(1)))
-    return absl::DeadlineExceededError(absl::StrCat("signature age ", absl::FormatDuration(verified.age),
+    return absl::DeadlineExceededError(absl::StrCat("signature age ",
+                                                    absl::FormatDuration(verified.age),
                                                     " outside 0..", absl::FormatDuration(max_age)));
   return verified;
 }

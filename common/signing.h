@@ -13,8 +13,8 @@ namespace channelstream::common {
 std::string SignTimestamped(const std::string& secret, const std::string& value, absl::Time now);
 
 struct VerifiedToken {
-  std::string value;       // what the client signed
-  absl::Duration age;      // now - signing time
+  std::string value;   // what the client signed
+  absl::Duration age;  // now - signing time
 };
 
 // Checks the signature (constant-time) and, when max_age > 0, the age (0 <= age <= max_age).

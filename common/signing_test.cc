@@ -22,7 +22,8 @@ const Vector kVectors[] = {
 TEST(SigningTest, MatchesItsdangerous) {
   for (const Vector& v : kVectors) {
     EXPECT_EQ(SignTimestamped(v.secret, v.value, absl::FromUnixSeconds(v.seconds)), v.token);
-    auto verified = VerifyTimestamped(v.secret, v.token, absl::FromUnixSeconds(v.seconds + 5), absl::Seconds(60));
+    auto verified = VerifyTimestamped(v.secret, v.token, absl::FromUnixSeconds(v.seconds + 5),
+                                      absl::Seconds(60));
     ASSERT_TRUE(verified.ok()) << verified.status();
     EXPECT_EQ(verified->value, v.value);
     EXPECT_EQ(verified->age, absl::Seconds(5));
@@ -41,7 +42,8 @@ TEST(SigningTest, RejectsTamperingWrongSecretAndAge) {
   auto expired = VerifyTimestamped(v.secret, v.token, now + absl::Seconds(61), absl::Seconds(60));
   EXPECT_TRUE(absl::IsDeadlineExceeded(expired.status()));
   // max_age 0 (validate_requests = false): any age accepted.
-  EXPECT_TRUE(VerifyTimestamped(v.secret, v.token, now + absl::Hours(1000), absl::ZeroDuration()).ok());
+  EXPECT_TRUE(
+      VerifyTimestamped(v.secret, v.token, now + absl::Hours(1000), absl::ZeroDuration()).ok());
   // A value containing the separator still round-trips.
   std::string token = SignTimestamped("k", "a.b.c", now);
   auto verified = VerifyTimestamped("k", token, now, absl::Seconds(60));

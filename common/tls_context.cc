@@ -36,7 +36,8 @@ void WarnIfOutOfDate(SSL_CTX* context, const std::string& file) {
 
 absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(TlsSettings settings) {
   if (settings.cert_file.empty() != settings.key_file.empty())
-    return absl::InvalidArgumentError("tls_cert and tls_key must be set together (or both left empty)");
+    return absl::InvalidArgumentError(
+        "tls_cert and tls_key must be set together (or both left empty)");
   if (settings.min_version != "1.2" && settings.min_version != "1.3")
     return absl::InvalidArgumentError(
         absl::StrCat("tls_min_version must be 1.2 or 1.3, not '", settings.min_version, "'"));
@@ -52,7 +53,8 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> TlsContext::Load(const TlsSettings& set
   std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (context == nullptr) return absl::InternalError("SSL_CTX_new: " + OpenSslErrors());
   SSL_CTX* raw = context.get();
-  SSL_CTX_set_min_proto_version(raw, settings.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(raw,
+                                settings.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Partial and moving writes let WebSocket sessions write straight from their frame queue;
   // released buffers keep idle connections from holding ~34 KB of OpenSSL buffers each.
@@ -66,8 +68,8 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> TlsContext::Load(const TlsSettings& set
         absl::StrCat("tls_key: cannot load '", settings.key_file, "': ", OpenSslErrors()));
   if (SSL_CTX_check_private_key(raw) != 1)
     return absl::InvalidArgumentError(absl::StrCat("tls_key '", settings.key_file,
-                                                   "' does not match tls_cert '", settings.cert_file,
-                                                   "': ", OpenSslErrors()));
+                                                   "' does not match tls_cert '",
+                                                   settings.cert_file, "': ", OpenSslErrors()));
   WarnIfOutOfDate(raw, settings.cert_file);
   return context;
 }

@@ -73,7 +73,8 @@ TlsStream::Step TlsStream::Classify(int result, beast::error_code& ec) {
     default: {
       // Not TLS (a plain HTTP request), an untrusted peer, a protocol error: one line says which.
       unsigned long code = ERR_peek_last_error();
-      ec = beast::error_code(static_cast<int>(code != 0 ? code : 1), asio::error::get_ssl_category());
+      ec = beast::error_code(static_cast<int>(code != 0 ? code : 1),
+                             asio::error::get_ssl_category());
       ERR_clear_error();
       return Step::kFailed;
     }

@@ -12,17 +12,16 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <memory>
-#include <string>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
 
 #include "common/tls_context.h"
 
@@ -55,8 +54,8 @@ class TlsStream {
 
   template <typename Handler>
   auto async_handshake(Handler&& handler) {
-    return boost::asio::async_compose<Handler, void(boost::beast::error_code)>(
-        HandshakeOp{this}, handler, socket_);
+    return boost::asio::async_compose<Handler, void(boost::beast::error_code)>(HandshakeOp{this},
+                                                                               handler, socket_);
   }
   template <typename Buffers, typename Handler>
   auto async_read_some(const Buffers& buffers, Handler&& handler) {
@@ -80,7 +79,10 @@ class TlsStream {
 
   // Classifies SSL_* return `result`; sets `ec` on failure (a clean or unclean EOF is eof).
   Step Classify(int result, boost::beast::error_code& ec);
-  int Handshake() { ERR_clear_error(); return SSL_do_handshake(ssl_.get()); }
+  int Handshake() {
+    ERR_clear_error();
+    return SSL_do_handshake(ssl_.get());
+  }
   int Read(void* data, size_t size);
   int Write(const void* data, size_t size);
 
@@ -93,7 +95,8 @@ class TlsStream {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
          it != boost::asio::buffer_sequence_end(buffers) && bytes.size() < kMax; ++it) {
       boost::asio::const_buffer piece(*it);
-      bytes.append(static_cast<const char*>(piece.data()), std::min(piece.size(), kMax - bytes.size()));
+      bytes.append(static_cast<const char*>(piece.data()),
+                   std::min(piece.size(), kMax - bytes.size()));
     }
     return bytes;
   }
@@ -101,7 +104,8 @@ class TlsStream {
   // One step of an operation: on kDone or failure completes (posting if nothing was awaited
   // yet, so a handler never runs inside its initiating call), else waits for the socket.
   template <typename Self, typename... Result>
-  void Continue(Self& self, bool& waited, Step step, boost::beast::error_code ec, Result... result) {
+  void Continue(Self& self, bool& waited, Step step, boost::beast::error_code ec,
+                Result... result) {
     if ((step == Step::kWaitRead || step == Step::kWaitWrite) && deadline_->expired) {
       step = Step::kFailed;
       ec = boost::beast::error::timeout;
@@ -115,8 +119,9 @@ class TlsStream {
     }
     if (!waited) {
       waited = true;
-      boost::asio::post(socket_.get_executor(),
-                        [self = std::move(self), ec, result...]() mutable { self.complete(ec, result...); });
+      boost::asio::post(socket_.get_executor(), [self = std::move(self), ec, result...]() mutable {
+        self.complete(ec, result...);
+      });
       return;
     }
     self.complete(ec, result...);
@@ -159,7 +164,8 @@ class TlsStream {
       if (target.size() == 0) return stream->Continue(self, waited, Step::kDone, ec, size_t{0});
       const int n = stream->Read(target.data(), target.size());
       Step step = stream->Classify(n, ec);
-      stream->Continue(self, waited, step, ec, step == Step::kDone ? static_cast<size_t>(n) : size_t{0});
+      stream->Continue(self, waited, step, ec,
+                       step == Step::kDone ? static_cast<size_t>(n) : size_t{0});
     }
   };
 
@@ -174,7 +180,8 @@ class TlsStream {
       if (bytes.empty()) return stream->Continue(self, waited, Step::kDone, ec, size_t{0});
       const int n = stream->Write(bytes.data(), bytes.size());
       Step step = stream->Classify(n, ec);
-      stream->Continue(self, waited, step, ec, step == Step::kDone ? static_cast<size_t>(n) : size_t{0});
+      stream->Continue(self, waited, step, ec,
+                       step == Step::kDone ? static_cast<size_t>(n) : size_t{0});
     }
   };
 

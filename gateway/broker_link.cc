@@ -43,7 +43,8 @@ void BrokerLink::Drain(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!started_ || stopping_ || draining_) return;
   draining_ = true;
-  changed_.wait_until(lock, deadline, [this] { return generation_ == 0 || (outbox_.empty() && !writer_busy_); });
+  changed_.wait_until(lock, deadline,
+                      [this] { return generation_ == 0 || (outbox_.empty() && !writer_busy_); });
   if (generation_ != 0 && outbox_.empty() && !writer_busy_) {
     // Half-close: the broker handles everything sent so far, then ends the stream.
     writes_done_ = true;  // Send drops from now on, so the writer stays idle
@@ -103,8 +104,9 @@ void BrokerLink::RunReader() {
       stream_ = stream;
     }
     if (generation > 1) {
-      static common::Counter* reconnects = common::GlobalMetrics().GetCounter(
-          "channelstream_broker_stream_reconnects_total", "Times a gateway reopened its stream to the broker.");
+      static common::Counter* reconnects =
+          common::GlobalMetrics().GetCounter("channelstream_broker_stream_reconnects_total",
+                                             "Times a gateway reopened its stream to the broker.");
       reconnects->Add();
     }
     if (generation != 0) {
@@ -141,15 +143,16 @@ void BrokerLink::RunReader() {
       }
       if (handlers_.on_lost) handlers_.on_lost(generation);
     } else if (!stopping) {
-      LOG_WARNING("gateway ", gateway_id_, ": cannot open the broker stream (", status.error_message(),
-                  "); retrying in ", reconnect_delay_seconds_, " s");
+      LOG_WARNING("gateway ", gateway_id_, ": cannot open the broker stream (",
+                  status.error_message(), "); retrying in ", reconnect_delay_seconds_, " s");
     }
   }
 }
 
 void BrokerLink::WaitBeforeRetry() {
-  const auto until = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                             std::chrono::duration<double>(reconnect_delay_seconds_));
+  const auto until = std::chrono::system_clock::now() +
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                         std::chrono::duration<double>(reconnect_delay_seconds_));
   bool was_down = false;
   while (true) {
     {

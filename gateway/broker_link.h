@@ -33,8 +33,8 @@ class BrokerLink {
 
   // `network_channel`: a channel from CreateBrokerChannel, whose connectivity state can be waited
   // on (an in-process channel has none: retries then simply wait reconnect_delay).
-  BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds, Handlers handlers,
-             bool network_channel = false);
+  BrokerLink(std::shared_ptr<grpc::Channel> channel, double reconnect_delay_seconds,
+             Handlers handlers, bool network_channel = false);
   ~BrokerLink();
 
   void Start(const std::string& gateway_id);
@@ -70,7 +70,7 @@ class BrokerLink {
   bool started_ = false;
   bool draining_ = false;     // Drain() called: the stream's end is expected
   bool writes_done_ = false;  // the live stream is half-closed: nothing more may be written
-  uint64_t generation_ = 0;          // live stream, 0 when none
+  uint64_t generation_ = 0;   // live stream, 0 when none
   uint64_t last_generation_ = 0;
   grpc::ClientContext* context_ = nullptr;  // live call, for cancelling on Stop
   std::shared_ptr<grpc::ClientReaderWriter<v1::GatewayUp, v1::GatewayDown>> stream_;

@@ -32,7 +32,9 @@ struct Frame {
   // A catch-up list frame: the offset per stream it brings the client to.
   std::vector<std::pair<std::string, uint64_t>> list_marks;
 
-  std::string_view payload() const { return std::string_view(bytes).substr(payload_offset, payload_size); }
+  std::string_view payload() const {
+    return std::string_view(bytes).substr(payload_offset, payload_size);
+  }
 };
 
 using FramePtr = std::shared_ptr<const Frame>;

@@ -1,27 +1,25 @@
 #include "gateway/gateway.h"
 
-#include <boost/asio/post.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <future>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/bounded_json.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/positions_json.h"
+#include "common/query.h"
 #include "gateway/broker_link.h"
 #include "gateway/frame.h"
 #include "gateway/long_poll.h"
-#include "common/positions_json.h"
-#include "common/query.h"
 #include "gateway/settings.h"
 #include "gateway/shard.h"
 #include "gateway/ws_codec.h"
@@ -32,8 +30,8 @@ namespace channelstream::gateway {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-Gateway::Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel, common::HttpServer& server,
-                 bool network_channel)
+Gateway::Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+                 common::HttpServer& server, bool network_channel)
     : host_(config.GetString("host")),
       configured_id_(config.GetString("gateway_id")),
       settings_(std::make_shared<GatewaySettings>(GatewaySettings::FromConfig(config))),
@@ -42,8 +40,8 @@ Gateway::Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> br
   BrokerLink::Handlers handlers;
   handlers.on_message = [this](v1::GatewayDown* message) { OnBrokerMessage(message); };
   handlers.on_lost = [this](uint64_t generation) { OnStreamLost(generation); };
-  link_ = std::make_shared<BrokerLink>(broker_channel, settings_->broker_reconnect_delay, std::move(handlers),
-                                       network_channel);
+  link_ = std::make_shared<BrokerLink>(broker_channel, settings_->broker_reconnect_delay,
+                                       std::move(handlers), network_channel);
   std::vector<asio::io_context*> loops = server_.loops();
   for (size_t i = 0; i < loops.size(); ++i)
     shards_.push_back(std::make_shared<Shard>(i, loops.size(), loops[i], link_, settings_));
@@ -63,35 +61,42 @@ void Gateway::RegisterMetrics() {
   auto sum = [this](std::atomic<uint64_t> ShardCounters::*field) {
     return [this, field] {
       double total = 0;
-      for (const auto& shard : shards_) total += static_cast<double>((shard->counters().*field).load(std::memory_order_relaxed));
+      for (const auto& shard : shards_)
+        total += static_cast<double>((shard->counters().*field).load(std::memory_order_relaxed));
       return total;
     };
   };
-  auto add = [&](const char* name, const char* help, common::MetricType type, common::MetricLabels labels, std::function<double()> fn) {
-    metric_callbacks_.emplace_back(&registry, registry.AddCallback(name, help, type, labels, std::move(fn)));
+  auto add = [&](const char* name, const char* help, common::MetricType type,
+                 common::MetricLabels labels, std::function<double()> fn) {
+    metric_callbacks_.emplace_back(&registry,
+                                   registry.AddCallback(name, help, type, labels, std::move(fn)));
   };
-  add("channelstream_connections", "Clients attached to this gateway, by transport.", common::MetricType::kGauge,
-      {{"transport", "websocket"}}, sum(&ShardCounters::websockets));
-  add("channelstream_connections", "Clients attached to this gateway, by transport.", common::MetricType::kGauge,
-      {{"transport", "long_poll"}}, sum(&ShardCounters::long_polls));
-  add("channelstream_deliveries_total", "Deliveries received from the broker (one per message, before fan-out).",
+  add("channelstream_connections", "Clients attached to this gateway, by transport.",
+      common::MetricType::kGauge, {{"transport", "websocket"}}, sum(&ShardCounters::websockets));
+  add("channelstream_connections", "Clients attached to this gateway, by transport.",
+      common::MetricType::kGauge, {{"transport", "long_poll"}}, sum(&ShardCounters::long_polls));
+  add("channelstream_deliveries_total",
+      "Deliveries received from the broker (one per message, before fan-out).",
       common::MetricType::kCounter, {}, sum(&ShardCounters::deliveries));
   add("channelstream_client_frames_total", "Frames queued to WebSocket clients (after fan-out).",
       common::MetricType::kCounter, {}, sum(&ShardCounters::frames_queued));
-  add("channelstream_bytes_out_total", "Bytes written to clients (WebSocket frames and long-poll bodies).",
+  add("channelstream_bytes_out_total",
+      "Bytes written to clients (WebSocket frames and long-poll bodies).",
       common::MetricType::kCounter, {}, sum(&ShardCounters::bytes_out));
   add("channelstream_slow_consumer_closes_total",
-      "WebSocket clients closed because their queue passed max_queue_messages / max_queue_bytes (frames dropped).",
+      "WebSocket clients closed because their queue passed max_queue_messages / max_queue_bytes "
+      "(frames dropped).",
       common::MetricType::kCounter, {}, sum(&ShardCounters::slow_consumer_closes));
-  add("channelstream_broker_stream_up", "1 while the gateway's stream to the broker is open.", common::MetricType::kGauge,
-      {}, [this] { return link_->generation() != 0 ? 1.0 : 0.0; });
+  add("channelstream_broker_stream_up", "1 while the gateway's stream to the broker is open.",
+      common::MetricType::kGauge, {}, [this] { return link_->generation() != 0 ? 1.0 : 0.0; });
 }
 
 Gateway::~Gateway() { Stop(); }
 
 void Gateway::Start() {
   if (started_.exchange(true)) return;
-  std::string id = configured_id_.empty() ? DefaultGatewayId(host_, server_.port()) : configured_id_;
+  std::string id =
+      configured_id_.empty() ? DefaultGatewayId(host_, server_.port()) : configured_id_;
   link_->Start(id);
   for (auto& shard : shards_) {
     asio::post(shard->loop(), [shard] {
@@ -103,8 +108,10 @@ void Gateway::Start() {
 
 void Gateway::Drain() {
   if (!started_ || stopped_ || draining_.exchange(true)) return;
-  const SteadyTime deadline = std::chrono::steady_clock::now() + SteadySeconds(settings_->drain_timeout);
-  LOG_INFO("draining: ", OpenClients(), " clients, at most ", settings_->drain_timeout, " s (drain_timeout)");
+  const SteadyTime deadline =
+      std::chrono::steady_clock::now() + SteadySeconds(settings_->drain_timeout);
+  LOG_INFO("draining: ", OpenClients(), " clients, at most ", settings_->drain_timeout,
+           " s (drain_timeout)");
   server_.StopAccepting();
   for (auto& shard : shards_) shard->PostDrain(deadline);
   // Each client leaves once it has taken its last frame and answered the close.
@@ -160,7 +167,8 @@ void Gateway::OnBrokerMessage(v1::GatewayDown* message) {
   const size_t shard_count = shards_.size();
   switch (message->kind_case()) {
     case v1::GatewayDown::kBatch:
-      for (v1::Delivery& delivery : *message->mutable_batch()->mutable_deliveries()) OnDelivery(&delivery);
+      for (v1::Delivery& delivery : *message->mutable_batch()->mutable_deliveries())
+        OnDelivery(&delivery);
       break;
     case v1::GatewayDown::kAttachResult: {
       auto result = std::make_shared<v1::AttachResult>();
@@ -202,7 +210,8 @@ void Gateway::OnStreamLost(uint64_t generation) {
 // --- Client side (event loops) ----------------------------------------------------------------
 
 Shard* Gateway::ShardFor(const common::HttpExchange& exchange) const {
-  const asio::execution_context* context = &asio::query(exchange.executor(), asio::execution::context);
+  const asio::execution_context* context =
+      &asio::query(exchange.executor(), asio::execution::context);
   for (const auto& shard : shards_) {
     if (static_cast<const asio::execution_context*>(&shard->loop()) == context) return shard.get();
   }
@@ -224,22 +233,25 @@ std::string Gateway::CorsOrigin(const common::HttpRequest& request) const {
   return "";
 }
 
-void Gateway::RespondJson(const std::shared_ptr<common::HttpExchange>& exchange, http::status status,
-                          std::string body) const {
-  common::HttpResponse response = common::MakeResponse(exchange->request(), status, std::move(body));
+void Gateway::RespondJson(const std::shared_ptr<common::HttpExchange>& exchange,
+                          http::status status, std::string body) const {
+  common::HttpResponse response =
+      common::MakeResponse(exchange->request(), status, std::move(body));
   std::string origin = CorsOrigin(exchange->request());
   if (!origin.empty()) response.set(http::field::access_control_allow_origin, origin);
   exchange->Respond(std::move(response));
 }
 
 bool Gateway::Serves(const common::HttpRequestHeader& header) {
-  common::RequestTarget target = common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
+  common::RequestTarget target =
+      common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
   return target.path == "/ws" || target.path == "/listen" || target.path == "/disconnect";
 }
 
 bool Gateway::Handle(const std::shared_ptr<common::HttpExchange>& exchange) {
   common::HttpRequest& request = exchange->request();
-  common::RequestTarget target = common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  common::RequestTarget target =
+      common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
   const bool ws = target.path == "/ws";
   const bool listen = target.path == "/listen";
   const bool disconnect = target.path == "/disconnect";
@@ -256,7 +268,8 @@ bool Gateway::Handle(const std::shared_ptr<common::HttpExchange>& exchange) {
     return true;
   }
   if (stopped_ || draining_ || !started_) {
-    RespondJson(exchange, http::status::service_unavailable, "{\"error\": \"gateway not running\"}");
+    RespondJson(exchange, http::status::service_unavailable,
+                "{\"error\": \"gateway not running\"}");
     return true;
   }
   google::protobuf::RepeatedPtrField<v1::Position> since;
@@ -280,7 +293,8 @@ bool Gateway::Handle(const std::shared_ptr<common::HttpExchange>& exchange) {
   return true;
 }
 
-void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
+void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& exchange,
+                              const std::string* conn_id,
                               google::protobuf::RepeatedPtrField<v1::Position> since) {
   common::HttpRequest& request = exchange->request();
   if (!boost::beast::websocket::is_upgrade(request)) {
@@ -289,9 +303,11 @@ void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& excha
     return;
   }
   auto version = request.find(http::field::sec_websocket_version);
-  if (version == request.end() || absl::StripAsciiWhitespace(std::string(version->value())) != "13") {
-    common::HttpResponse response = common::MakeResponse(request, http::status::upgrade_required,
-                                         "{\"error\": \"unsupported Sec-WebSocket-Version (13 required)\"}");
+  if (version == request.end() ||
+      absl::StripAsciiWhitespace(std::string(version->value())) != "13") {
+    common::HttpResponse response =
+        common::MakeResponse(request, http::status::upgrade_required,
+                             "{\"error\": \"unsupported Sec-WebSocket-Version (13 required)\"}");
     response.set(http::field::sec_websocket_version, "13");
     exchange->Respond(std::move(response));
     return;
@@ -315,7 +331,8 @@ void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& excha
   }
   Shard* shard = ShardFor(*exchange);
   if (shard == nullptr || shard->stopped()) {
-    RespondJson(exchange, http::status::service_unavailable, "{\"error\": \"gateway not running\"}");
+    RespondJson(exchange, http::status::service_unavailable,
+                "{\"error\": \"gateway not running\"}");
     return;
   }
   std::string response = absl::StrCat(
@@ -324,7 +341,9 @@ void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& excha
       ws::AcceptKey(std::string_view(key->value().data(), key->value().size())),
       "\r\nServer: channelstream\r\n\r\n");
   // 0.7 semantics: the upgrade succeeds and an unknown conn_id is closed right away.
-  std::string normalized = conn_id != nullptr && common::IsUuid(*conn_id) ? common::NormalizeUuid(*conn_id) : std::string();
+  std::string normalized = conn_id != nullptr && common::IsUuid(*conn_id)
+                               ? common::NormalizeUuid(*conn_id)
+                               : std::string();
   boost::beast::flat_buffer leftover;
   common::HttpExchange::TakenSocket taken = exchange->TakeSocket(&leftover);
   boost::system::error_code ec;
@@ -336,17 +355,19 @@ void Gateway::HandleWebSocket(const std::shared_ptr<common::HttpExchange>& excha
   }
   auto bytes = leftover.data();
   WsSession::Open(*shard, fd, NextHandle(shard->index()), std::move(response),
-                  std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), normalized,
-                  std::move(taken.tls), std::move(since));
+                  std::string_view(static_cast<const char*>(bytes.data()), bytes.size()),
+                  normalized, std::move(taken.tls), std::move(since));
   shard->EndTurn();
 }
 
-void Gateway::HandleListen(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
-                           const std::string* callback, google::protobuf::RepeatedPtrField<v1::Position> since) {
+void Gateway::HandleListen(const std::shared_ptr<common::HttpExchange>& exchange,
+                           const std::string* conn_id, const std::string* callback,
+                           google::protobuf::RepeatedPtrField<v1::Position> since) {
   // 0.7 answers plain JSON to an empty callback=.
   if (callback != nullptr && !callback->empty() && !common::IsValidCallbackName(*callback)) {
-    RespondJson(exchange, http::status::unprocessable_entity,
-                "{\"callback\": [\"Invalid callback name: use letters, digits, '_', '.' or '$'.\"]}");
+    RespondJson(
+        exchange, http::status::unprocessable_entity,
+        "{\"callback\": [\"Invalid callback name: use letters, digits, '_', '.' or '$'.\"]}");
     return;
   }
   if (conn_id == nullptr || !common::IsUuid(*conn_id)) {
@@ -355,12 +376,13 @@ void Gateway::HandleListen(const std::shared_ptr<common::HttpExchange>& exchange
   }
   Shard* shard = ShardFor(*exchange);
   if (shard == nullptr || shard->stopped()) {
-    RespondJson(exchange, http::status::service_unavailable, "{\"error\": \"gateway not running\"}");
+    RespondJson(exchange, http::status::service_unavailable,
+                "{\"error\": \"gateway not running\"}");
     return;
   }
-  auto poll = std::make_shared<LongPoll>(shard->shared_from_this(), exchange, NextHandle(shard->index()),
-                                         callback != nullptr ? *callback : std::string(),
-                                         CorsOrigin(exchange->request()));
+  auto poll = std::make_shared<LongPoll>(
+      shard->shared_from_this(), exchange, NextHandle(shard->index()),
+      callback != nullptr ? *callback : std::string(), CorsOrigin(exchange->request()));
   poll->Start(common::NormalizeUuid(*conn_id), std::move(since));
   shard->EndTurn();
 }
@@ -371,16 +393,19 @@ void Gateway::HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exch
   std::string conn_id;
   bool have = false;
   if (request.method() == http::verb::post && !request.body().empty()) {
-    common::BoundedJsonResult parsed = common::ParseBoundedJson(request.body(), settings_->max_json_depth);
+    common::BoundedJsonResult parsed =
+        common::ParseBoundedJson(request.body(), settings_->max_json_depth);
     const nlohmann::json& body = parsed.value;
     if (!parsed.ok() || !body.is_object()) {
-      RespondJson(exchange, http::status::unprocessable_entity, "{\"_schema\": [\"Invalid input type.\"]}");
+      RespondJson(exchange, http::status::unprocessable_entity,
+                  "{\"_schema\": [\"Invalid input type.\"]}");
       return;
     }
     auto it = body.find("conn_id");
     if (it != body.end()) {
       if (!it->is_string()) {
-        RespondJson(exchange, http::status::unprocessable_entity, "{\"conn_id\": [\"Not a valid UUID.\"]}");
+        RespondJson(exchange, http::status::unprocessable_entity,
+                    "{\"conn_id\": [\"Not a valid UUID.\"]}");
         return;
       }
       conn_id = it->get<std::string>();
@@ -400,7 +425,8 @@ void Gateway::HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exch
     return;
   }
   if (!common::IsUuid(conn_id)) {
-    RespondJson(exchange, http::status::unprocessable_entity, "{\"conn_id\": [\"Not a valid UUID.\"]}");
+    RespondJson(exchange, http::status::unprocessable_entity,
+                "{\"conn_id\": [\"Not a valid UUID.\"]}");
     return;
   }
   // Asynchronous call: the event loop never waits for the broker.
@@ -411,11 +437,13 @@ void Gateway::HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exch
   };
   auto call = std::make_shared<Call>();
   call->request.set_conn_id(common::NormalizeUuid(conn_id));
-  call->context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::milliseconds(static_cast<long long>(settings_->rpc_timeout * 1000)));
+  call->context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(settings_->rpc_timeout * 1000)));
   std::string origin = CorsOrigin(request);
   stub_->async()->Disconnect(
-      &call->context, &call->request, &call->response, [call, exchange, origin](grpc::Status status) {
+      &call->context, &call->request, &call->response,
+      [call, exchange, origin](grpc::Status status) {
         http::status code = http::status::ok;
         std::string body;
         if (status.ok()) {
@@ -429,7 +457,8 @@ void Gateway::HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exch
           code = http::status::service_unavailable;
           body = nlohmann::json{{"error", "broker unavailable: " + status.error_message()}}.dump();
         }
-        common::HttpResponse response = common::MakeResponse(exchange->request(), code, std::move(body));
+        common::HttpResponse response =
+            common::MakeResponse(exchange->request(), code, std::move(body));
         if (!origin.empty()) response.set(http::field::access_control_allow_origin, origin);
         exchange->Respond(std::move(response));
       });

@@ -36,8 +36,8 @@ class Gateway {
  public:
   // `network_channel`: broker_channel comes from CreateBrokerChannel (split gateway), not from
   // an in-process server (all-in-one, tests); see BrokerLink.
-  Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel, common::HttpServer& server,
-          bool network_channel = false);
+  Gateway(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+          common::HttpServer& server, bool network_channel = false);
   ~Gateway();
 
   // Opens the GatewayStream (reopened every broker_reconnect_delay while down) and starts the
@@ -71,13 +71,16 @@ class Gateway {
   std::string CorsOrigin(const common::HttpRequest& request) const;
 
   // `since`: the positions the client presented (empty: resume after the broker's marks).
-  void HandleWebSocket(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
+  void HandleWebSocket(const std::shared_ptr<common::HttpExchange>& exchange,
+                       const std::string* conn_id,
                        google::protobuf::RepeatedPtrField<v1::Position> since);
-  void HandleListen(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* conn_id,
-                    const std::string* callback, google::protobuf::RepeatedPtrField<v1::Position> since);
-  void HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exchange, const std::string* query_conn_id);
-  void RespondJson(const std::shared_ptr<common::HttpExchange>& exchange, boost::beast::http::status status,
-                   std::string body) const;
+  void HandleListen(const std::shared_ptr<common::HttpExchange>& exchange,
+                    const std::string* conn_id, const std::string* callback,
+                    google::protobuf::RepeatedPtrField<v1::Position> since);
+  void HandleDisconnect(const std::shared_ptr<common::HttpExchange>& exchange,
+                        const std::string* query_conn_id);
+  void RespondJson(const std::shared_ptr<common::HttpExchange>& exchange,
+                   boost::beast::http::status status, std::string body) const;
 
   std::string host_;
   std::string configured_id_;

@@ -7,8 +7,8 @@ namespace channelstream::gateway {
 
 namespace http = boost::beast::http;
 
-LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange, uint64_t handle,
-                   std::string callback, std::string cors_origin)
+LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange,
+                   uint64_t handle, std::string callback, std::string cors_origin)
     : shard_(std::move(shard)),
       exchange_(std::move(exchange)),
       handle_(handle),
@@ -17,7 +17,8 @@ LongPoll::LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExc
       timer_(shard_->loop()),
       connection_(shard_->settings(), *this) {}
 
-void LongPoll::Start(const std::string& conn_id, google::protobuf::RepeatedPtrField<v1::Position> since) {
+void LongPoll::Start(const std::string& conn_id,
+                     google::protobuf::RepeatedPtrField<v1::Position> since) {
   Bump(shard_->counters().long_polls);
   generation_ = shard_->link().generation();
   if (!connection_.Start(/*broker_available=*/generation_ != 0)) return;
@@ -53,7 +54,8 @@ void LongPoll::Respond(unsigned status_code, std::string body) {
   const common::HttpRequest& request = exchange_->request();
   common::HttpResponse response;
   if (!callback_.empty() && status == http::status::ok) {
-    response = common::MakeResponse(request, status, callback_ + "(" + body + ");", "application/javascript");
+    response = common::MakeResponse(request, status, callback_ + "(" + body + ");",
+                                    "application/javascript");
   } else {
     response = common::MakeResponse(request, status, std::move(body));
   }

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
-
 #include <memory>
 #include <string>
 
@@ -16,18 +15,23 @@
 
 namespace channelstream::gateway {
 
-class LongPoll : public Client, public std::enable_shared_from_this<LongPoll>, private LongPollSink {
+class LongPoll : public Client,
+                 public std::enable_shared_from_this<LongPoll>,
+                 private LongPollSink {
  public:
   // `callback`: JSONP function name (already validated) or empty; `cors_origin`: the value of
   // Access-Control-Allow-Origin, or empty for none.
-  LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange, uint64_t handle,
-           std::string callback, std::string cors_origin);
+  LongPoll(std::shared_ptr<Shard> shard, std::shared_ptr<common::HttpExchange> exchange,
+           uint64_t handle, std::string callback, std::string cors_origin);
 
   // On the shard's loop.
   // `since`: positions the client presented (/listen?since=...), passed on in the Attach.
-  void Start(const std::string& conn_id, google::protobuf::RepeatedPtrField<v1::Position> since = {});
+  void Start(const std::string& conn_id,
+             google::protobuf::RepeatedPtrField<v1::Position> since = {});
 
-  void OnAttachResult(const v1::AttachResult& result) override { connection_.OnAttachResult(result); }
+  void OnAttachResult(const v1::AttachResult& result) override {
+    connection_.OnAttachResult(result);
+  }
   void OnFrame(const FramePtr& frame) override { connection_.OnFrame(frame); }
   void OnKick() override { connection_.Finish(); }
   void OnStreamLost(bool) override { connection_.Finish(); }

@@ -31,7 +31,8 @@ void LongPollConnection::OnAttachResult(const v1::AttachResult& result) {
     return;
   }
   open_ = true;
-  LOG_DEBUG("long poll attached: user=", result.username(), " catchup=", result.catchup_json_size());
+  LOG_DEBUG("long poll attached: user=", result.username(),
+            " catchup=", result.catchup_json_size());
   catchup_.assign(result.catchup_json().begin(), result.catchup_json().end());
   delivered_.Note(result.catchup_marks());
   ArmTimer(catchup_.empty() ? settings_->wake_connections_after : settings_->long_poll_gather);

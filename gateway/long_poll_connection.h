@@ -37,7 +37,8 @@ class LongPollSink {
 class LongPollConnection {
  public:
   // `settings` and `sink` must outlive the connection.
-  LongPollConnection(const GatewaySettings& settings, LongPollSink& sink) : settings_(&settings), sink_(&sink) {}
+  LongPollConnection(const GatewaySettings& settings, LongPollSink& sink)
+      : settings_(&settings), sink_(&sink) {}
   LongPollConnection(const LongPollConnection&) = delete;
   LongPollConnection& operator=(const LongPollConnection&) = delete;
 

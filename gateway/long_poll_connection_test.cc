@@ -48,7 +48,8 @@ class RecordingSink : public LongPollSink {
   std::vector<std::string> log;
 };
 
-v1::AttachResult Found(std::vector<std::string> catchup = {}, std::vector<std::pair<std::string, uint64_t>> marks = {}) {
+v1::AttachResult Found(std::vector<std::string> catchup = {},
+                       std::vector<std::pair<std::string, uint64_t>> marks = {}) {
   v1::AttachResult result;
   result.set_found(true);
   for (auto& json : catchup) result.add_catchup_json(json);
@@ -66,7 +67,8 @@ FramePtr Delivery(std::string_view json, std::string channel = "", uint64_t seq 
 
 std::vector<std::pair<std::string, uint64_t>> Marks(const v1::Detach& detach) {
   std::vector<std::pair<std::string, uint64_t>> marks;
-  for (const v1::ChannelMark& mark : detach.delivered().marks()) marks.emplace_back(mark.channel(), mark.seq());
+  for (const v1::ChannelMark& mark : detach.delivered().marks())
+    marks.emplace_back(mark.channel(), mark.seq());
   return marks;
 }
 
@@ -213,7 +215,8 @@ TEST_F(LongPollConnectionTest, DrainKickOrStreamLossAnswersWithWhatItHas) {
   Poll().Finish();
   EXPECT_EQ(sink_.status, 200u);
   EXPECT_EQ(sink_.body, "[1,2]");
-  EXPECT_EQ(Marks(sink_.detaches.at(0)), (std::vector<std::pair<std::string, uint64_t>>{{"ch", 2}}));
+  EXPECT_EQ(Marks(sink_.detaches.at(0)),
+            (std::vector<std::pair<std::string, uint64_t>>{{"ch", 2}}));
   Poll().Finish();
   Poll().OnTimer(sink_.now + seconds(100));
   EXPECT_EQ(sink_.responses, 1);

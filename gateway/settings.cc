@@ -8,7 +8,9 @@ namespace channelstream::gateway {
 
 GatewaySettings::GatewaySettings() : GatewaySettings(common::Config()) {}
 
-GatewaySettings GatewaySettings::FromConfig(const common::Config& config) { return GatewaySettings(config); }
+GatewaySettings GatewaySettings::FromConfig(const common::Config& config) {
+  return GatewaySettings(config);
+}
 
 GatewaySettings::GatewaySettings(const common::Config& config)
     : heartbeat_interval(config.GetDouble("heartbeat_interval")),
@@ -20,8 +22,10 @@ GatewaySettings::GatewaySettings(const common::Config& config)
       broker_reconnect_delay(config.GetDouble("broker_reconnect_delay")),
       rpc_timeout(config.GetDouble("rpc_timeout")),
       drain_timeout(config.GetDouble("drain_timeout")),
-      max_queue_bytes(static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_bytes")))),
-      max_queue_messages(static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_messages")))),
+      max_queue_bytes(
+          static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_bytes")))),
+      max_queue_messages(
+          static_cast<size_t>(std::max<long long>(1, config.GetInt("max_queue_messages")))),
       max_client_message_bytes(
           static_cast<size_t>(std::max<long long>(125, config.GetInt("max_client_message_bytes")))),
       max_json_depth(static_cast<int>(config.GetInt("max_json_depth"))),

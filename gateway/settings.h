@@ -29,7 +29,7 @@ struct GatewaySettings {
   size_t max_queue_bytes;
   size_t max_queue_messages;
   size_t max_client_message_bytes;
-  int max_json_depth;  // /disconnect bodies
+  int max_json_depth;                        // /disconnect bodies
   std::vector<std::string> allowed_origins;  // WebSocket Origin allowlist (empty: any)
   std::vector<std::string> allow_cors;       // CORS origins (empty: *)
 

@@ -9,9 +9,16 @@ namespace channelstream::gateway {
 
 namespace asio = boost::asio;
 
-Shard::Shard(size_t index, size_t shard_count, asio::io_context* loop, std::shared_ptr<BrokerLink> link,
-             std::shared_ptr<const GatewaySettings> settings)
-    : index_(index), link_shards_(shard_count), loop_(loop), link_(std::move(link)), settings_(std::move(settings)), poller_(*loop), drain_timer_(*loop), tick_timer_(*loop) {}
+Shard::Shard(size_t index, size_t shard_count, asio::io_context* loop,
+             std::shared_ptr<BrokerLink> link, std::shared_ptr<const GatewaySettings> settings)
+    : index_(index),
+      link_shards_(shard_count),
+      loop_(loop),
+      link_(std::move(link)),
+      settings_(std::move(settings)),
+      poller_(*loop),
+      drain_timer_(*loop),
+      tick_timer_(*loop) {}
 
 void Shard::Push(InboxEvent event) {
   // Deliveries may wait write_delay so that more of them share each client's frame and write
@@ -44,8 +51,12 @@ void Shard::Push(InboxEvent event) {
 void Shard::PostAttachResult(std::shared_ptr<v1::AttachResult> result) {
   Push(InboxEvent{InboxEvent::kAttachResult, nullptr, std::move(result), 0});
 }
-void Shard::PostFrame(FramePtr frame) { Push(InboxEvent{InboxEvent::kFrame, std::move(frame), nullptr, 0}); }
-void Shard::PostKick(uint64_t handle) { Push(InboxEvent{InboxEvent::kKick, nullptr, nullptr, handle}); }
+void Shard::PostFrame(FramePtr frame) {
+  Push(InboxEvent{InboxEvent::kFrame, std::move(frame), nullptr, 0});
+}
+void Shard::PostKick(uint64_t handle) {
+  Push(InboxEvent{InboxEvent::kKick, nullptr, nullptr, handle});
+}
 void Shard::PostStreamLost(uint64_t generation) {
   Push(InboxEvent{InboxEvent::kStreamLost, nullptr, nullptr, generation});
 }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,12 +14,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "absl/container/flat_hash_map.h"
-#include "common/http_server.h"
 #include "channelstream.pb.h"
+#include "common/http_server.h"
 #include "gateway/frame.h"
 #include "gateway/socket_poller.h"
 #include "gateway/steady_time.h"
@@ -52,12 +51,13 @@ class Client {
 
 // Counters, written only by the shard's own thread (relaxed atomics, so readers see them).
 struct ShardCounters {
-  std::atomic<uint64_t> deliveries{0};        // Delivery messages processed
-  std::atomic<uint64_t> frames_queued{0};     // frames queued to WebSocket clients
+  std::atomic<uint64_t> deliveries{0};     // Delivery messages processed
+  std::atomic<uint64_t> frames_queued{0};  // frames queued to WebSocket clients
   std::atomic<uint64_t> slow_consumer_closes{0};
-  std::atomic<uint64_t> websockets{0};        // currently registered
+  std::atomic<uint64_t> websockets{0};  // currently registered
   std::atomic<uint64_t> long_polls{0};
-  std::atomic<uint64_t> bytes_out{0};         // bytes written to clients (WebSocket frames, long-poll bodies)
+  std::atomic<uint64_t> bytes_out{
+      0};  // bytes written to clients (WebSocket frames, long-poll bodies)
 };
 
 inline void Bump(std::atomic<uint64_t>& counter, int64_t delta = 1) {
@@ -66,8 +66,8 @@ inline void Bump(std::atomic<uint64_t>& counter, int64_t delta = 1) {
 
 class Shard : public std::enable_shared_from_this<Shard> {
  public:
-  Shard(size_t index, size_t shard_count, boost::asio::io_context* loop, std::shared_ptr<BrokerLink> link,
-        std::shared_ptr<const GatewaySettings> settings);
+  Shard(size_t index, size_t shard_count, boost::asio::io_context* loop,
+        std::shared_ptr<BrokerLink> link, std::shared_ptr<const GatewaySettings> settings);
 
   size_t index() const { return index_; }
   boost::asio::io_context& loop() { return *loop_; }
@@ -96,7 +96,8 @@ class Shard : public std::enable_shared_from_this<Shard> {
   void PostDrain(SteadyTime deadline);
   // WebSockets and long polls registered on this loop, not yet closed.
   uint64_t open_clients() {
-    return counters_.websockets.load(std::memory_order_relaxed) + counters_.long_polls.load(std::memory_order_relaxed);
+    return counters_.websockets.load(std::memory_order_relaxed) +
+           counters_.long_polls.load(std::memory_order_relaxed);
   }
 
   // --- the loop's own thread ---
@@ -138,10 +139,10 @@ class Shard : public std::enable_shared_from_this<Shard> {
 
   std::mutex inbox_mutex_;
   std::vector<InboxEvent> inbox_;
-  bool drain_posted_ = false;    // an immediate drain is posted
-  bool delayed_posted_ = false;  // a drain after write_delay is scheduled
+  bool drain_posted_ = false;              // an immediate drain is posted
+  bool delayed_posted_ = false;            // a drain after write_delay is scheduled
   boost::asio::steady_timer drain_timer_;  // the write_delay window
-  std::vector<InboxEvent> draining_;  // loop thread only: swapped with inbox_
+  std::vector<InboxEvent> draining_;       // loop thread only: swapped with inbox_
 
   absl::flat_hash_map<uint64_t, std::shared_ptr<Client>> clients_;
   std::vector<Client*> dirty_;

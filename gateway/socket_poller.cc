@@ -49,7 +49,8 @@ int SocketPoller::DispatchReady() {
   do {
     count = ::epoll_wait(set_.native_handle(), events, kMaxBatch, 0);
   } while (count < 0 && errno == EINTR);
-  for (int i = 0; i < count; ++i) static_cast<PollTarget*>(events[i].data.ptr)->OnPollEvent(events[i].events);
+  for (int i = 0; i < count; ++i)
+    static_cast<PollTarget*>(events[i].data.ptr)->OnPollEvent(events[i].events);
   return count < 0 ? 0 : count;
 }
 

@@ -7,11 +7,10 @@
 
 #include <sys/epoll.h>
 
-#include <cstddef>
-#include <cstdint>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstddef>
+#include <cstdint>
 
 namespace channelstream::gateway {
 
@@ -46,7 +45,8 @@ class SocketPoller {
   // Calls handler(error_code) once some registered socket may have events.
   template <typename Handler>
   void AsyncWaitReady(Handler&& handler) {
-    set_.async_wait(boost::asio::posix::stream_descriptor::wait_read, std::forward<Handler>(handler));
+    set_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                    std::forward<Handler>(handler));
   }
   // Takes up to kMaxBatch ready events without blocking and hands each to its target.
   // Returns how many; kMaxBatch means more may be ready (the caller should come back soon,

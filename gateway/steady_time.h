@@ -8,7 +8,8 @@ namespace channelstream::gateway {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 inline std::chrono::steady_clock::duration SteadySeconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
 }
 
 }  // namespace channelstream::gateway

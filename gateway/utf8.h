@@ -11,7 +11,6 @@
 #pragma once
 
 #include <boost/beast/websocket/detail/utf8_checker.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

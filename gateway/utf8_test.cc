@@ -84,20 +84,24 @@ TEST(Utf8, SplitsAnywhereGiveTheWholeTextsAnswer) {
   std::vector<std::string> texts;
   for (int a = 0; a < 256; ++a) {
     texts.push_back(std::string(1, static_cast<char>(a)));
-    for (int b = 0; b < 256; ++b) texts.push_back(std::string{static_cast<char>(a), static_cast<char>(b)});
+    for (int b = 0; b < 256; ++b)
+      texts.push_back(std::string{static_cast<char>(a), static_cast<char>(b)});
   }
   for (int lead : {0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5}) {
     for (int b = 0x70; b < 0xD0; ++b) {
       for (int c : {0x41, 0x80, 0x9F, 0xA0, 0xBF, 0xC0}) {
-        texts.push_back(std::string{static_cast<char>(lead), static_cast<char>(b), static_cast<char>(c)});
-        texts.push_back(std::string{static_cast<char>(lead), static_cast<char>(b), static_cast<char>(c), '\x80'});
+        texts.push_back(
+            std::string{static_cast<char>(lead), static_cast<char>(b), static_cast<char>(c)});
+        texts.push_back(std::string{static_cast<char>(lead), static_cast<char>(b),
+                                    static_cast<char>(c), '\x80'});
       }
     }
   }
   for (const std::string& text : texts) {
     const bool whole = IsValidUtf8(text);
     for (size_t step = 1; step < text.size(); ++step) {
-      ASSERT_EQ(ValidInSteps(text, step), whole) << ::testing::PrintToString(text) << " step " << step;
+      ASSERT_EQ(ValidInSteps(text, step), whole)
+          << ::testing::PrintToString(text) << " step " << step;
     }
   }
 }
@@ -105,8 +109,9 @@ TEST(Utf8, SplitsAnywhereGiveTheWholeTextsAnswer) {
 TEST(Utf8, LongTextsAtEveryAlignment) {
   // Beast checks ASCII a machine word at a time once aligned: put a bad (or good) sequence at
   // every offset of a longer text, and cut the text at every point.
-  for (const std::string& bad : {std::string("\xed\xa0\x80"), std::string("\xc0\xaf"), std::string("\xff"),
-                                 std::string("\xf4\x90\x80\x80"), std::string("\xce")}) {
+  for (const std::string& bad :
+       {std::string("\xed\xa0\x80"), std::string("\xc0\xaf"), std::string("\xff"),
+        std::string("\xf4\x90\x80\x80"), std::string("\xce")}) {
     for (size_t offset = 0; offset <= 24; ++offset) {
       std::string text = std::string(offset, 'a') + bad + std::string(24, 'b');
       EXPECT_FALSE(IsValidUtf8(text)) << offset;
@@ -119,8 +124,8 @@ TEST(Utf8, LongTextsAtEveryAlignment) {
       }
     }
   }
-  for (const std::string& good : {std::string("\xed\x9f\xbf"), std::string("\xc2\xb5"), std::string("\xf4\x8f\xbf\xbf"),
-                                  std::string("\xef\xbf\xbe")}) {
+  for (const std::string& good : {std::string("\xed\x9f\xbf"), std::string("\xc2\xb5"),
+                                  std::string("\xf4\x8f\xbf\xbf"), std::string("\xef\xbf\xbe")}) {
     for (size_t offset = 0; offset <= 24; ++offset) {
       std::string text = std::string(offset, 'a') + good + std::string(24, 'b') + good;
       EXPECT_TRUE(IsValidUtf8(text)) << offset;
@@ -173,12 +178,14 @@ TEST(Utf8, FailsFastExactlyWhenNoCompletionRemains) {
   std::vector<std::string> prefixes;
   for (int a = 0; a < 256; ++a) {
     prefixes.push_back(std::string(1, static_cast<char>(a)));
-    for (int b = 0; b < 256; ++b) prefixes.push_back(std::string{static_cast<char>(a), static_cast<char>(b)});
+    for (int b = 0; b < 256; ++b)
+      prefixes.push_back(std::string{static_cast<char>(a), static_cast<char>(b)});
   }
   for (int lead : {0xE0, 0xED, 0xEF, 0xF0, 0xF3, 0xF4}) {
     for (int b = 0x70; b < 0xD0; ++b) {
       for (int c : {0x41, 0x80, 0xBF, 0xC0}) {
-        prefixes.push_back(std::string{static_cast<char>(lead), static_cast<char>(b), static_cast<char>(c)});
+        prefixes.push_back(
+            std::string{static_cast<char>(lead), static_cast<char>(b), static_cast<char>(c)});
       }
     }
   }
@@ -189,9 +196,11 @@ TEST(Utf8, FailsFastExactlyWhenNoCompletionRemains) {
     for (size_t cut = 1; cut < prefix.size(); ++cut) {
       Utf8Validator split;
       const bool first = split.Write(prefix.substr(0, cut));
-      ASSERT_EQ(first, CanStillBecomeValid(prefix.substr(0, cut))) << ::testing::PrintToString(prefix) << cut;
+      ASSERT_EQ(first, CanStillBecomeValid(prefix.substr(0, cut)))
+          << ::testing::PrintToString(prefix) << cut;
       if (first) {
-        ASSERT_EQ(split.Write(prefix.substr(cut)), expected) << ::testing::PrintToString(prefix) << cut;
+        ASSERT_EQ(split.Write(prefix.substr(cut)), expected)
+            << ::testing::PrintToString(prefix) << cut;
       }
     }
   }

@@ -11,7 +11,8 @@ namespace channelstream::gateway {
 namespace ws {
 
 bool IsValidCloseCode(uint16_t code) {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
 }
 
 size_t ServerHeaderSize(size_t payload_size) {
@@ -33,7 +34,8 @@ size_t WriteServerHeader(Opcode opcode, size_t payload_size, uint8_t* out) {
     return 4;
   }
   out[1] = 127;
-  for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(uint64_t{payload_size} >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    out[2 + i] = static_cast<uint8_t>(uint64_t{payload_size} >> (56 - 8 * i));
   return 10;
 }
 
@@ -84,12 +86,14 @@ std::string ClientFrame(Opcode opcode, std::string_view payload, bool fin, uint3
     frame.push_back(static_cast<char>(payload.size() & 0xFF));
   } else {
     frame.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 0; i < 8; ++i) frame.push_back(static_cast<char>(uint64_t{payload.size()} >> (56 - 8 * i)));
+    for (int i = 0; i < 8; ++i)
+      frame.push_back(static_cast<char>(uint64_t{payload.size()} >> (56 - 8 * i)));
   }
   uint8_t mask[4] = {static_cast<uint8_t>(mask_key >> 24), static_cast<uint8_t>(mask_key >> 16),
                      static_cast<uint8_t>(mask_key >> 8), static_cast<uint8_t>(mask_key)};
   frame.append(reinterpret_cast<const char*>(mask), 4);
-  for (size_t i = 0; i < payload.size(); ++i) frame.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  for (size_t i = 0; i < payload.size(); ++i)
+    frame.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
   return frame;
 }
 
@@ -132,7 +136,8 @@ void FrameParser::ReleaseIfIdle() {
   if (!partial_) return;
   // After the close frame nothing more is parsed: drop what was buffered (a message cut short
   // by the close, bytes that followed it).
-  if (phase_ == Phase::kClosed || (partial_->pending.empty() && phase_ == Phase::kIdle)) partial_.reset();
+  if (phase_ == Phase::kClosed || (partial_->pending.empty() && phase_ == Phase::kIdle))
+    partial_.reset();
 }
 
 bool FrameParser::Feed(const uint8_t* data, size_t size, std::vector<ClientEvent>* events) {
@@ -203,12 +208,15 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
     if (length >> 63) return Fail(kProtocolError, "64-bit length with the high bit set"), 0;
   }
   // Check the limit before waiting for the bytes, so an oversized frame is refused at once.
-  const uint64_t message_so_far = (opcode == kContinuation && partial_) ? partial_->message.size() : 0;
+  const uint64_t message_so_far =
+      (opcode == kContinuation && partial_) ? partial_->message.size() : 0;
   // Subtract rather than add: a length near 2^63 plus the message so far must not wrap.
-  if (!control && (message_so_far > max_message_bytes_ || length > max_message_bytes_ - message_so_far))
+  if (!control &&
+      (message_so_far > max_message_bytes_ || length > max_message_bytes_ - message_so_far))
     return Fail(kMessageTooBig, "message too big"), 0;
   const bool in_message = phase_ == Phase::kInMessage;
-  if (opcode == kContinuation && !in_message) return Fail(kProtocolError, "unexpected continuation"), 0;
+  if (opcode == kContinuation && !in_message)
+    return Fail(kProtocolError, "unexpected continuation"), 0;
   if ((opcode == kText || opcode == kBinary) && in_message)
     return Fail(kProtocolError, "new message inside a fragmented one"), 0;
   if (size < header + 4 + length) return 0;
@@ -226,9 +234,11 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
       if (length >= 2) {
         event.close_code = static_cast<uint16_t>((static_cast<uint8_t>(unmasked[0]) << 8) |
                                                  static_cast<uint8_t>(unmasked[1]));
-        if (!IsValidCloseCode(event.close_code)) return Fail(kProtocolError, "invalid close code"), 0;
+        if (!IsValidCloseCode(event.close_code))
+          return Fail(kProtocolError, "invalid close code"), 0;
         event.payload = unmasked.substr(2);
-        if (!IsValidUtf8(event.payload)) return Fail(kInvalidPayload, "close reason is not valid UTF-8"), 0;
+        if (!IsValidUtf8(event.payload))
+          return Fail(kInvalidPayload, "close reason is not valid UTF-8"), 0;
       } else {
         event.close_code = kNoStatus;
       }
@@ -245,7 +255,8 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
   if (opcode != kContinuation) {
     message_opcode_ = opcode;
     if (fin) {
-      if (opcode == kText && !IsValidUtf8(unmasked)) return Fail(kInvalidPayload, "text is not valid UTF-8"), 0;
+      if (opcode == kText && !IsValidUtf8(unmasked))
+        return Fail(kInvalidPayload, "text is not valid UTF-8"), 0;
       events->push_back(ClientEvent{opcode == kText ? ClientEvent::kText : ClientEvent::kBinary,
                                     std::move(unmasked), 0});
       return used;
@@ -266,8 +277,9 @@ size_t FrameParser::ParseFrame(const uint8_t* data, size_t size, std::vector<Cli
   std::string& message = state.message;
   message.append(unmasked);
   if (fin) {
-    events->push_back(ClientEvent{message_opcode_ == kText ? ClientEvent::kText : ClientEvent::kBinary,
-                                  std::move(message), 0});
+    events->push_back(
+        ClientEvent{message_opcode_ == kText ? ClientEvent::kText : ClientEvent::kBinary,
+                    std::move(message), 0});
     std::string().swap(message);
     phase_ = Phase::kIdle;  // Feed releases the buffers once the pending bytes are consumed too
   }

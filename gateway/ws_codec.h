@@ -29,7 +29,7 @@ enum CloseCode : uint16_t {
   kGoingAway = 1001,
   kProtocolError = 1002,
   kUnsupportedData = 1003,
-  kNoStatus = 1005,       // never sent: "the close frame carried no code"
+  kNoStatus = 1005,  // never sent: "the close frame carried no code"
   kInvalidPayload = 1007,
   kPolicyViolation = 1008,
   kMessageTooBig = 1009,
@@ -54,7 +54,8 @@ size_t WriteServerHeader(Opcode opcode, size_t payload_size, uint8_t* out);
 std::string ServerFrame(Opcode opcode, std::string_view payload);
 // The text frame "[" + parts joined by "," + "]": a JSON list of already-encoded objects.
 // `payload_offset` (optional) receives where the list's first element starts in the result.
-std::string JsonListFrame(const std::vector<std::string_view>& parts, size_t* payload_offset = nullptr);
+std::string JsonListFrame(const std::vector<std::string_view>& parts,
+                          size_t* payload_offset = nullptr);
 std::string CloseFrame(uint16_t code, std::string_view reason);
 
 // A masked client frame (what browsers send); used by tests and the benchmark client.

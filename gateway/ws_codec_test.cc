@@ -5,7 +5,8 @@
 namespace channelstream::gateway::ws {
 namespace {
 
-std::vector<ClientEvent> FeedAll(FrameParser& parser, const std::string& bytes, bool expect_ok = true) {
+std::vector<ClientEvent> FeedAll(FrameParser& parser, const std::string& bytes,
+                                 bool expect_ok = true) {
   std::vector<ClientEvent> events;
   bool ok = parser.Feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &events);
   EXPECT_EQ(ok, expect_ok);
@@ -47,7 +48,8 @@ TEST(AcceptKey, MatchesRfcExample) {
 
 TEST(FrameParser, ParsesMaskedTextAndControlFrames) {
   FrameParser parser(1024);
-  std::string bytes = ClientFrame(kText, "hello") + ClientFrame(kPing, "p") + ClientFrame(kPong, "") +
+  std::string bytes = ClientFrame(kText, "hello") + ClientFrame(kPing, "p") +
+                      ClientFrame(kPong, "") +
                       ClientFrame(kClose, std::string("\x03\xE8", 2) + "bye");
   auto events = FeedAll(parser, bytes);
   ASSERT_EQ(events.size(), 4u);
@@ -81,7 +83,8 @@ TEST(FrameParser, ReassemblesBytesSplitAnywhere) {
 TEST(FrameParser, JoinsFragmentsWithControlFramesBetween) {
   FrameParser parser(1024);
   std::string bytes = ClientFrame(kText, "ab", false) + ClientFrame(kPing, "") +
-                      ClientFrame(kContinuation, "cd", false) + ClientFrame(kContinuation, "ef", true);
+                      ClientFrame(kContinuation, "cd", false) +
+                      ClientFrame(kContinuation, "ef", true);
   auto events = FeedAll(parser, bytes);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].kind, ClientEvent::kPing);
@@ -101,23 +104,29 @@ TEST(FrameParser, RejectsOversizedMessagesBeforeTheirBytesArrive) {
   FeedAll(parser, frame.substr(0, 4), false);  // header only
   EXPECT_EQ(parser.error_code(), kMessageTooBig);
   FrameParser fragmented(100);
-  FeedAll(fragmented, ClientFrame(kText, std::string(60, 'a'), false) +
-                          ClientFrame(kContinuation, std::string(60, 'a')), false);
+  FeedAll(fragmented,
+          ClientFrame(kText, std::string(60, 'a'), false) +
+              ClientFrame(kContinuation, std::string(60, 'a')),
+          false);
   EXPECT_EQ(fragmented.error_code(), kMessageTooBig);
 }
 
 TEST(FrameParser, RejectsProtocolViolations) {
-  struct Case { std::string bytes; const char* name; };
+  struct Case {
+    std::string bytes;
+    const char* name;
+  };
   std::string rsv = ClientFrame(kText, "x");
   rsv[0] = static_cast<char>(rsv[0] | 0x40);
   std::string bad_opcode = ClientFrame(kText, "x");
   bad_opcode[0] = static_cast<char>(0x83);
-  for (const Case& c : {Case{rsv, "reserved bits"}, Case{bad_opcode, "opcode 3"},
-                        Case{ClientFrame(kPing, "x", false), "fragmented ping"},
-                        Case{ClientFrame(kPing, std::string(126, 'x')), "long ping"},
-                        Case{ClientFrame(kContinuation, "x"), "lone continuation"},
-                        Case{ClientFrame(kText, "a", false) + ClientFrame(kText, "b"), "nested message"},
-                        Case{ClientFrame(kClose, "x"), "1-byte close"}}) {
+  for (const Case& c :
+       {Case{rsv, "reserved bits"}, Case{bad_opcode, "opcode 3"},
+        Case{ClientFrame(kPing, "x", false), "fragmented ping"},
+        Case{ClientFrame(kPing, std::string(126, 'x')), "long ping"},
+        Case{ClientFrame(kContinuation, "x"), "lone continuation"},
+        Case{ClientFrame(kText, "a", false) + ClientFrame(kText, "b"), "nested message"},
+        Case{ClientFrame(kClose, "x"), "1-byte close"}}) {
     FrameParser parser(1024);
     FeedAll(parser, c.bytes, false);
     EXPECT_EQ(parser.error_code(), kProtocolError) << c.name;
@@ -135,7 +144,8 @@ TEST(FrameParser, EmptyCloseMeansNoStatus) {
 // --- Autobahn-style conformance (the cases that apply to a server that only sends) ---
 
 // Feeds `bytes` in slices of `step` bytes; returns false once the parser refused them.
-bool FeedInSteps(FrameParser& parser, const std::string& bytes, size_t step, std::vector<ClientEvent>* events) {
+bool FeedInSteps(FrameParser& parser, const std::string& bytes, size_t step,
+                 std::vector<ClientEvent>* events) {
   for (size_t i = 0; i < bytes.size(); i += step) {
     size_t n = std::min(step, bytes.size() - i);
     if (!parser.Feed(reinterpret_cast<const uint8_t*>(bytes.data() + i), n, events)) return false;
@@ -149,12 +159,15 @@ std::string CodeBytes(uint16_t code) {
 
 // The text split into a fragmented message: [0, i) opens it, [i, j) continues it, [j, end) ends it.
 std::string Fragmented(std::string_view text, size_t i, size_t j) {
-  return ClientFrame(kText, text.substr(0, i), false) + ClientFrame(kContinuation, text.substr(i, j - i), false) +
+  return ClientFrame(kText, text.substr(0, i), false) +
+         ClientFrame(kContinuation, text.substr(i, j - i), false) +
          ClientFrame(kContinuation, text.substr(j), true);
 }
 
 // Autobahn 6.x: well-formed UTF-8, including noncharacters and the boundary code points.
 const std::vector<std::string>& ValidUtf8() {
+  // One row per Autobahn case group, kept as written.
+  // clang-format off
   static const std::vector<std::string> cases = {
       "",
       "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!",  // 6.2
@@ -165,11 +178,14 @@ const std::vector<std::string>& ValidUtf8() {
       "\xef\xbf\xbe", "\xef\xb7\x90", "\xf0\x9f\xbf\xbe", "\xf3\xbf\xbf\xbf",         // 6.22 noncharacters
       "\xef\xbb\xbf", "\xf0\x9f\x98\x80 emoji",                                       // 6.23 BOM, astral
   };
+  // clang-format on
   return cases;
 }
 
 // Autobahn 6.x: malformed UTF-8.
 const std::vector<std::string>& InvalidUtf8() {
+  // One row per Autobahn case group, kept as written.
+  // clang-format off
   static const std::vector<std::string> cases = {
       "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64",  // 6.3 surrogate
       "\xce\xba\xe1\xbd",                                                                // 6.6 truncated
@@ -187,6 +203,7 @@ const std::vector<std::string>& InvalidUtf8() {
       "\xed\xa0\x80\xed\xb0\x80", "\xed\xaf\xbf\xed\xbf\xbf",                            // 6.19 pairs
       "valid prefix \xce\xba then \xff",
   };
+  // clang-format on
   return cases;
 }
 
@@ -212,8 +229,9 @@ TEST(FrameParserUtf8, InvalidTextFrameIsInvalidPayload) {
 
 TEST(FrameParserUtf8, BinaryMessagesAreNotChecked) {
   FrameParser parser(1024);
-  auto events = FeedAll(parser, ClientFrame(kBinary, "\xff\xfe") + ClientFrame(kBinary, "\xed\xa0", false) +
-                                    ClientFrame(kContinuation, "\x80"));
+  auto events =
+      FeedAll(parser, ClientFrame(kBinary, "\xff\xfe") + ClientFrame(kBinary, "\xed\xa0", false) +
+                          ClientFrame(kContinuation, "\x80"));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].payload, "\xed\xa0\x80");
 }
@@ -240,7 +258,8 @@ TEST(FrameParserUtf8, InvalidTextSplitAtEveryBoundaryIsInvalidPayload) {
         FrameParser parser(1024);
         auto events = FeedAll(parser, Fragmented(text, i, j), false);
         EXPECT_TRUE(events.empty());
-        EXPECT_EQ(parser.error_code(), kInvalidPayload) << ::testing::PrintToString(text) << " " << i << "/" << j;
+        EXPECT_EQ(parser.error_code(), kInvalidPayload)
+            << ::testing::PrintToString(text) << " " << i << "/" << j;
         EXPECT_FALSE(parser.holds_partial());
       }
     }
@@ -250,21 +269,24 @@ TEST(FrameParserUtf8, InvalidTextSplitAtEveryBoundaryIsInvalidPayload) {
 TEST(FrameParserUtf8, InvalidPrefixFailsBeforeTheMessageEnds) {
   // Fail fast (Autobahn 6.4): a fragment that already cannot be the start of valid text closes
   // the connection without waiting for the rest of the message.
-  for (std::string prefix : {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
-                             std::string("ok \xed\xa0"), std::string("\xf4\x90"), std::string("\xc0"),
-                             std::string("\xe0\x80"), std::string("\xf0\x80"), std::string("\xf5"),
-                             std::string("\xff"), std::string("\x80"), std::string("ab\xc2\x41")}) {
+  for (std::string prefix :
+       {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
+        std::string("ok \xed\xa0"), std::string("\xf4\x90"), std::string("\xc0"),
+        std::string("\xe0\x80"), std::string("\xf0\x80"), std::string("\xf5"), std::string("\xff"),
+        std::string("\x80"), std::string("ab\xc2\x41")}) {
     FrameParser parser(1024);
     FeedAll(parser, ClientFrame(kText, prefix, false), false);
     EXPECT_EQ(parser.error_code(), kInvalidPayload) << ::testing::PrintToString(prefix);
     FrameParser later(1024);
-    FeedAll(later, ClientFrame(kText, "fine", false) + ClientFrame(kContinuation, prefix, false), false);
+    FeedAll(later, ClientFrame(kText, "fine", false) + ClientFrame(kContinuation, prefix, false),
+            false);
     EXPECT_EQ(later.error_code(), kInvalidPayload) << ::testing::PrintToString(prefix);
   }
 }
 
 TEST(FrameParserUtf8, MessageEndingInsideASequenceFailsAtFin) {
-  for (std::string open : {std::string("\xce"), std::string("\xce\xba\xe1\xbd"), std::string("x\xf0\x9f\x98")}) {
+  for (std::string open :
+       {std::string("\xce"), std::string("\xce\xba\xe1\xbd"), std::string("x\xf0\x9f\x98")}) {
     FrameParser parser(1024);
     // A valid beginning: nothing to refuse yet, and control frames still pass.
     auto events = FeedAll(parser, ClientFrame(kText, open, false) + ClientFrame(kPing, "p"));
@@ -287,7 +309,8 @@ TEST(FrameParserUtf8, SequenceSplitAroundAControlFrameIsJoined) {
 
 TEST(FrameParserUtf8, EachMessageIsCheckedOnItsOwnWhateverTheReadSizes) {
   // Two fragmented messages back to back, fed in every read size: the second starts afresh.
-  std::string bytes = Fragmented("\xce\xba\xe1\xbd\xb9", 1, 3) + Fragmented("\xf0\x9f\x98\x80", 2, 2);
+  std::string bytes =
+      Fragmented("\xce\xba\xe1\xbd\xb9", 1, 3) + Fragmented("\xf0\x9f\x98\x80", 2, 2);
   for (size_t step = 1; step <= bytes.size(); ++step) {
     FrameParser parser(1024);
     std::vector<ClientEvent> events;
@@ -308,8 +331,8 @@ TEST(FrameParserUtf8, EachMessageIsCheckedOnItsOwnWhateverTheReadSizes) {
 }
 
 TEST(FrameParserClose, ValidCodesAreReported) {
-  for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999,
-                        4000, 4999}) {
+  for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+                        3000, 3999, 4000, 4999}) {
     FrameParser parser(1024);
     auto events = FeedAll(parser, ClientFrame(kClose, CodeBytes(code) + "why"));
     ASSERT_EQ(events.size(), 1u) << code;
@@ -332,10 +355,12 @@ TEST(FrameParserClose, CodesInvalidOnTheWireAreProtocolErrors) {
 
 TEST(FrameParserClose, ReasonMustBeUtf8) {
   FrameParser valid(1024);
-  auto events = FeedAll(valid, ClientFrame(kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"));
+  auto events = FeedAll(
+      valid, ClientFrame(kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].payload, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5");
-  for (std::string reason : {std::string("\xff"), std::string("bye \xed\xa0\x80"), std::string("cut \xce")}) {
+  for (std::string reason :
+       {std::string("\xff"), std::string("bye \xed\xa0\x80"), std::string("cut \xce")}) {
     FrameParser parser(1024);
     EXPECT_TRUE(FeedAll(parser, ClientFrame(kClose, CodeBytes(1000) + reason), false).empty());
     EXPECT_EQ(parser.error_code(), kInvalidPayload) << ::testing::PrintToString(reason);
@@ -344,7 +369,8 @@ TEST(FrameParserClose, ReasonMustBeUtf8) {
 
 TEST(FrameParserClose, NothingIsParsedAfterAClose) {
   // Autobahn 7.1: after the client's close, its further frames (even malformed ones) are ignored.
-  std::string after = ClientFrame(kPing, "after") + ClientFrame(kText, "text") + ServerFrame(kText, "unmasked");
+  std::string after =
+      ClientFrame(kPing, "after") + ClientFrame(kText, "text") + ServerFrame(kText, "unmasked");
   std::string bytes = ClientFrame(kClose, CodeBytes(1000)) + after;
   for (size_t step : {bytes.size(), size_t{1}, size_t{5}}) {
     FrameParser parser(1024);
@@ -383,7 +409,8 @@ TEST(FrameParser, RejectsEveryReservedBitAndOpcode) {
   for (const std::string& bytes : cases) {
     FrameParser parser(1024);
     std::vector<ClientEvent> events;
-    EXPECT_FALSE(parser.Feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &events));
+    EXPECT_FALSE(
+        parser.Feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &events));
     EXPECT_EQ(parser.error_code(), kProtocolError) << ::testing::PrintToString(bytes);
     EXPECT_FALSE(parser.holds_partial());
   }
@@ -402,9 +429,11 @@ TEST(FrameParser, RejectsLongOrFragmentedControlFrames) {
 
 TEST(FrameParser, PingAndPongCarryTheirPayload) {
   std::string binary;
-  for (int i = 0; i < 125; ++i) binary.push_back(static_cast<char>(0xFF - i));  // not UTF-8: not checked
+  for (int i = 0; i < 125; ++i)
+    binary.push_back(static_cast<char>(0xFF - i));  // not UTF-8: not checked
   FrameParser parser(1024);
-  auto events = FeedAll(parser, ClientFrame(kPing, binary) + ClientFrame(kPong, "unsolicited") + ClientFrame(kPing, ""));
+  auto events = FeedAll(parser, ClientFrame(kPing, binary) + ClientFrame(kPong, "unsolicited") +
+                                    ClientFrame(kPing, ""));
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].kind, ClientEvent::kPing);
   EXPECT_EQ(events[0].payload, binary);
@@ -436,7 +465,8 @@ TEST(FrameParserLengths, HugeLengthsAreProtocolErrorsNotAllocations) {
     std::string frame = {static_cast<char>(0x80), static_cast<char>(0x80 | 127)};
     for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((length >> (8 * i)) & 0xFF));
     frame += "mask";
-    EXPECT_FALSE(parser.Feed(reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), &events));
+    EXPECT_FALSE(
+        parser.Feed(reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), &events));
     EXPECT_TRUE(parser.error_code() == kProtocolError || parser.error_code() == kMessageTooBig);
   }
 }

@@ -10,8 +10,9 @@ namespace channelstream::gateway {
 WsConnection::WsConnection(const GatewaySettings& settings, WsConnectionSink& sink)
     : settings_(&settings), sink_(&sink), parser_(settings.max_client_message_bytes) {}
 
-void WsConnection::Start(SteadyTime now, FramePtr handshake_response, std::string_view leftover, std::string conn_id,
-                         std::optional<Refusal> refusal, absl::FunctionRef<void()> attach) {
+void WsConnection::Start(SteadyTime now, FramePtr handshake_response, std::string_view leftover,
+                         std::string conn_id, std::optional<Refusal> refusal,
+                         absl::FunctionRef<void()> attach) {
   last_activity_ = now;
   deadline_ = now + kAttachTimeout;
   conn_id_ = std::move(conn_id);
@@ -40,7 +41,8 @@ void WsConnection::OnAttachResult(const v1::AttachResult& result) {
   }
   state_ = State::kOpen;
   username_ = result.username();
-  LOG_DEBUG("websocket attached: conn_id=", conn_id_, " user=", username_, " catchup=", result.catchup_json_size());
+  LOG_DEBUG("websocket attached: conn_id=", conn_id_, " user=", username_,
+            " catchup=", result.catchup_json_size());
   const SteadyTime now = sink_->Now();
   deadline_ = now + SteadySeconds(settings_->heartbeat_interval);  // the first heartbeat
   next_ping_ = now + SteadySeconds(settings_->ws_ping_interval);
@@ -100,7 +102,8 @@ void WsConnection::OnTick(SteadyTime now) {
       if (now > deadline_) BeginClose(ws::kInternalError, "broker did not answer");
       break;
     case State::kOpen:
-      if (settings.client_timeout > 0 && now - last_activity_ > SteadySeconds(settings.client_timeout)) {
+      if (settings.client_timeout > 0 &&
+          now - last_activity_ > SteadySeconds(settings.client_timeout)) {
         BeginClose(ws::kGoingAway, "client timeout");
         break;
       }
@@ -154,7 +157,8 @@ void WsConnection::HandleClientEvent(ws::ClientEvent& event) {
         }
       } else {
         close_when_sent_ = true;  // the client started the handshake: our answer ends it
-        uint16_t code = event.close_code == ws::kNoStatus ? uint16_t{ws::kNormalClosure} : event.close_code;
+        uint16_t code =
+            event.close_code == ws::kNoStatus ? uint16_t{ws::kNormalClosure} : event.close_code;
         BeginClose(code, "");
       }
       break;
@@ -166,12 +170,13 @@ void WsConnection::Enqueue(const FramePtr& frame) {
   // Catch-up is bounded by the broker (max_catchup_bytes): only live frames count here.
   const size_t count = queue_.size() - head_ - catchup_frames_;
   if (!frame->catchup && count > 0 &&
-      (count >= settings.max_queue_messages || LimitedBytes() + frame->bytes.size() > settings.max_queue_bytes)) {
+      (count >= settings.max_queue_messages ||
+       LimitedBytes() + frame->bytes.size() > settings.max_queue_bytes)) {
     sink_->SlowConsumer();
-    LOG_WARNING("closing a slow WebSocket consumer (conn_id=", conn_id_, " user=",
-                username_.empty() ? "?" : username_, "): ", count, " frames / ", queued_bytes_,
-                " bytes queued (max_queue_messages ", settings.max_queue_messages, ", max_queue_bytes ",
-                settings.max_queue_bytes, ")");
+    LOG_WARNING("closing a slow WebSocket consumer (conn_id=", conn_id_,
+                " user=", username_.empty() ? "?" : username_, "): ", count, " frames / ",
+                queued_bytes_, " bytes queued (max_queue_messages ", settings.max_queue_messages,
+                ", max_queue_bytes ", settings.max_queue_bytes, ")");
     BeginClose(ws::kPolicyViolation, "slow consumer: queue limit");
     return;
   }
@@ -186,7 +191,8 @@ void WsConnection::Enqueue(const FramePtr& frame) {
 
 void WsConnection::BeginClose(uint16_t code, std::string_view reason) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
-  LOG_DEBUG("websocket closing: conn_id=", conn_id_, " user=", username_, " code=", code, " reason=", std::string(reason));
+  LOG_DEBUG("websocket closing: conn_id=", conn_id_, " user=", username_, " code=", code,
+            " reason=", std::string(reason));
   state_ = State::kClosing;
   deadline_ = sink_->Now() + kCloseGrace;
   // Keep only a frame already partly on the wire (or committed to the transport); drop

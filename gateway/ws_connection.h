@@ -65,8 +65,8 @@ class WsConnection {
   // The upgrade is done: queues the 101 answer (never dropped), parses the bytes the client
   // sent past the request, then either closes with `refusal` or calls `attach` (which sends
   // the Attach to the broker: a Detach is due from then on). `conn_id` is for log lines.
-  void Start(SteadyTime now, FramePtr handshake_response, std::string_view leftover, std::string conn_id,
-             std::optional<Refusal> refusal, absl::FunctionRef<void()> attach);
+  void Start(SteadyTime now, FramePtr handshake_response, std::string_view leftover,
+             std::string conn_id, std::optional<Refusal> refusal, absl::FunctionRef<void()> attach);
   // The transport could not be set up: finish at once (Close() without a close frame).
   void Abort() { FinalClose(); }
   // Bytes the client sent (any traffic counts as activity). False once the connection is closed.
@@ -92,7 +92,8 @@ class WsConnection {
 
   // --- from the broker (through the shard) ---
   void OnAttachResult(const v1::AttachResult& result);
-  // False if not open (the frame is dropped); true when accepted, even if it closed a slow consumer.
+  // False if not open (the frame is dropped); true when accepted, even if it closed a slow
+  // consumer.
   bool OnFrame(const FramePtr& frame);
   void OnKick();
   void OnStreamLost(bool shutting_down);
@@ -123,16 +124,18 @@ class WsConnection {
   // The head frame is fully written: the client has it (marks), its reference goes.
   void HeadWritten();
   // Queued bytes that count against the slow-consumer limit (catch-up does not).
-  size_t LimitedBytes() const { return queued_bytes_ > catchup_bytes_ ? queued_bytes_ - catchup_bytes_ : 0; }
+  size_t LimitedBytes() const {
+    return queued_bytes_ > catchup_bytes_ ? queued_bytes_ - catchup_bytes_ : 0;
+  }
 
   State state_ = State::kAttaching;
-  bool attached_ = false;           // the broker routes to us (Detach due on close)
-  bool close_when_sent_ = false;    // both close frames exchanged: finish once ours is out
+  bool attached_ = false;         // the broker routes to us (Detach due on close)
+  bool close_when_sent_ = false;  // both close frames exchanged: finish once ours is out
   bool send_side_shut_ = false;
   bool handshake_written_ = false;  // the 101 answer (first frame) is never dropped
   bool head_committed_ = false;     // see HeadCommitted()
   uint32_t head_offset_ = 0;        // bytes of queue_[head_] already written (frames < 2 GB)
-  uint32_t head_ = 0;               // queue_[head_..] not yet fully written (32 bits: beside the flags)
+  uint32_t head_ = 0;  // queue_[head_..] not yet fully written (32 bits: beside the flags)
 
   const GatewaySettings* settings_;
   WsConnectionSink* sink_;

@@ -34,7 +34,9 @@ class RecordingSink : public WsConnectionSink {
   void ShutdownSend() override { log.push_back("shutdown"); }
   void Close() override { log.push_back("close"); }
 
-  int Count(const std::string& what) const { return static_cast<int>(std::count(log.begin(), log.end(), what)); }
+  int Count(const std::string& what) const {
+    return static_cast<int>(std::count(log.begin(), log.end(), what));
+  }
 
   SteadyTime now = SteadyTime(std::chrono::hours(100));
   int write_soon = 0;
@@ -48,7 +50,9 @@ struct ServerFrame {
   uint8_t opcode;
   std::string payload;
   uint16_t close_code() const {
-    return payload.size() >= 2 ? static_cast<uint16_t>((uint8_t(payload[0]) << 8) | uint8_t(payload[1])) : 0;
+    return payload.size() >= 2
+               ? static_cast<uint16_t>((uint8_t(payload[0]) << 8) | uint8_t(payload[1]))
+               : 0;
   }
   std::string close_reason() const { return payload.size() > 2 ? payload.substr(2) : ""; }
 };
@@ -81,11 +85,13 @@ std::vector<ServerFrame> Decode(std::string_view bytes) {
   return frames;
 }
 
-FramePtr Delivery(std::string_view json, std::string channel = "", uint64_t seq = 0, bool catchup = false) {
+FramePtr Delivery(std::string_view json, std::string channel = "", uint64_t seq = 0,
+                  bool catchup = false) {
   return MakeDeliveryFrame(json, nullptr, std::move(channel), seq, catchup);
 }
 
-v1::AttachResult Found(std::vector<std::string> catchup = {}, std::vector<std::pair<std::string, uint64_t>> marks = {}) {
+v1::AttachResult Found(std::vector<std::string> catchup = {},
+                       std::vector<std::pair<std::string, uint64_t>> marks = {}) {
   v1::AttachResult result;
   result.set_found(true);
   result.set_username("alice");
@@ -100,7 +106,8 @@ v1::AttachResult Found(std::vector<std::string> catchup = {}, std::vector<std::p
 
 std::vector<std::pair<std::string, uint64_t>> Marks(const v1::Detach& detach) {
   std::vector<std::pair<std::string, uint64_t>> marks;
-  for (const v1::ChannelMark& mark : detach.delivered().marks()) marks.emplace_back(mark.channel(), mark.seq());
+  for (const v1::ChannelMark& mark : detach.delivered().marks())
+    marks.emplace_back(mark.channel(), mark.seq());
   return marks;
 }
 
@@ -118,9 +125,10 @@ class WsConnectionTest : public ::testing::Test {
   }
 
   // Upgrade done, conn_id known: the 101 answer is queued and the Attach sent.
-  void Start(std::string_view leftover = "", std::optional<WsConnection::Refusal> refusal = std::nullopt) {
-    Connection().Start(sink_.now, MakeRawFrame("HTTP/1.1 101 Switching Protocols\r\n\r\n"), leftover, "conn-1",
-                       refusal, [this] { ++attaches_; });
+  void Start(std::string_view leftover = "",
+             std::optional<WsConnection::Refusal> refusal = std::nullopt) {
+    Connection().Start(sink_.now, MakeRawFrame("HTTP/1.1 101 Switching Protocols\r\n\r\n"),
+                       leftover, "conn-1", refusal, [this] { ++attaches_; });
   }
   // Started, attached, the 101 written: the client sees only what follows.
   void StartOpen(v1::AttachResult result = Found()) {
@@ -135,7 +143,8 @@ class WsConnectionTest : public ::testing::Test {
   std::vector<ServerFrame> WriteAll() {
     WsConnection& connection = Connection();
     std::string wire;
-    for (size_t i = 0; i < connection.pending_frames(); ++i) wire.append(connection.pending_bytes(i));
+    for (size_t i = 0; i < connection.pending_frames(); ++i)
+      wire.append(connection.pending_bytes(i));
     if (!wire.empty()) connection.OnWritten(wire.size());
     connection.OnAllWritten();
     return Decode(wire);
@@ -359,7 +368,8 @@ TEST_F(WsConnectionTest, IdleConnectionGivesItsQueueBackAtATick) {
 TEST_F(WsConnectionTest, SlowConsumerOverTheFrameLimitIsClosed) {
   settings_.max_queue_messages = 3;
   StartOpen();
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Connection().OnFrame(Delivery(R"({"n":1})", "ch", i + 1)));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(Connection().OnFrame(Delivery(R"({"n":1})", "ch", i + 1)));
   EXPECT_EQ(sink_.slow_consumers, 0);
   EXPECT_TRUE(Connection().OnFrame(Delivery(R"({"n":4})", "ch", 4)));
   EXPECT_EQ(sink_.slow_consumers, 1);
@@ -421,7 +431,8 @@ TEST_F(WsConnectionTest, CatchupIsExemptFromTheQueueLimit) {
 TEST_F(WsConnectionTest, CatchupDeliveryFramesAreExemptToo) {
   settings_.max_queue_messages = 1;
   StartOpen();
-  for (int i = 0; i < 5; ++i) Connection().OnFrame(Delivery(R"({"c":1})", "ch", i + 1, /*catchup=*/true));
+  for (int i = 0; i < 5; ++i)
+    Connection().OnFrame(Delivery(R"({"c":1})", "ch", i + 1, /*catchup=*/true));
   Connection().OnFrame(Delivery(R"({"n":1})"));
   EXPECT_EQ(sink_.slow_consumers, 0);
   EXPECT_EQ(WriteAll().size(), 6u);
@@ -470,7 +481,7 @@ TEST_F(WsConnectionTest, ServerCloseHalfClosesThenEndsAtTheClientsClose) {
   EXPECT_EQ(frames[0].close_code(), ws::kNormalClosure);
   EXPECT_EQ(frames[0].close_reason(), "disconnected");
   EXPECT_EQ(sink_.log, std::vector<std::string>{"shutdown"});  // kicked: no Detach
-  EXPECT_FALSE(ClientCloses(ws::kNormalClosure));  // the answer ends it: closed
+  EXPECT_FALSE(ClientCloses(ws::kNormalClosure));              // the answer ends it: closed
   EXPECT_EQ(sink_.log, (std::vector<std::string>{"shutdown", "close"}));
 }
 
@@ -614,7 +625,8 @@ TEST_F(WsConnectionTest, DetachCountsWrittenFramesAndTheHalfWrittenHead) {
   EXPECT_EQ(Marks(sink_.detaches[0]), (std::vector<std::pair<std::string, uint64_t>>{{"ch", 2}}));
   wire += [&] {
     std::string rest;
-    for (size_t i = 0; i < Connection().pending_frames(); ++i) rest.append(Connection().pending_bytes(i));
+    for (size_t i = 0; i < Connection().pending_frames(); ++i)
+      rest.append(Connection().pending_bytes(i));
     Connection().OnWritten(rest.size());
     Connection().OnAllWritten();
     return rest;

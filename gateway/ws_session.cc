@@ -36,7 +36,8 @@ WsSession::WsSession(Shard& shard, int fd, uint64_t handle, SSL* tls)
 
 WsSession::~WsSession() { CloseSocket(); }
 
-void WsSession::Start(std::string handshake_response, std::string_view leftover, const std::string& conn_id,
+void WsSession::Start(std::string handshake_response, std::string_view leftover,
+                      const std::string& conn_id,
                       google::protobuf::RepeatedPtrField<v1::Position> since) {
   int non_blocking = 1;
   if (::ioctl(fd_, FIONBIO, &non_blocking) != 0 || !shard_->poller().Add(fd_, this)) {
@@ -55,18 +56,20 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
     generation_ = shard_->link().generation();
     if (generation_ == 0) refusal = WsConnection::Refusal{ws::kInternalError, "broker unavailable"};
   }
-  connection_.Start(Now(), MakeRawFrame(std::move(handshake_response)), leftover, conn_id, refusal, [&] {
-    v1::GatewayUp up;
-    auto* attach = up.mutable_attach();
-    attach->set_handle(handle_);
-    attach->set_conn_id(conn_id);
-    attach->set_catchup(true);
-    attach->mutable_since()->Swap(&since);
-    shard_->link().Send(generation_, std::move(up));
-  });
+  connection_.Start(Now(), MakeRawFrame(std::move(handshake_response)), leftover, conn_id, refusal,
+                    [&] {
+                      v1::GatewayUp up;
+                      auto* attach = up.mutable_attach();
+                      attach->set_handle(handle_);
+                      attach->set_conn_id(conn_id);
+                      attach->set_catchup(true);
+                      attach->mutable_since()->Swap(&since);
+                      shard_->link().Send(generation_, std::move(up));
+                    });
   // TLS: bytes decrypted past the upgrade request may wait inside OpenSSL, where no epoll
   // edge will ever report them.
-  if (ssl_ != nullptr && fd_ >= 0 && !connection_.closed() && SSL_pending(ssl_) > 0) OnReadableTls();
+  if (ssl_ != nullptr && fd_ >= 0 && !connection_.closed() && SSL_pending(ssl_) > 0)
+    OnReadableTls();
 }
 
 void WsSession::Detach(const DeliveredMarks& delivered) {

@@ -27,7 +27,8 @@ class WsSession : public PollTarget, public Client, private WsConnectionSink {
   // connection's SSL on a TLS port (null: plain socket).
   // `since`: positions the client presented (/ws?since=...), passed on in the Attach.
   static void Open(Shard& shard, int fd, uint64_t handle, std::string handshake_response,
-                   std::string_view leftover, const std::string& conn_id, common::SslPtr tls = nullptr,
+                   std::string_view leftover, const std::string& conn_id,
+                   common::SslPtr tls = nullptr,
                    google::protobuf::RepeatedPtrField<v1::Position> since = {});
 
   // Use Open(). The shard owns the session (its client map, then its retired list until the end
@@ -37,7 +38,9 @@ class WsSession : public PollTarget, public Client, private WsConnectionSink {
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
 
-  void OnAttachResult(const v1::AttachResult& result) override { connection_.OnAttachResult(result); }
+  void OnAttachResult(const v1::AttachResult& result) override {
+    connection_.OnAttachResult(result);
+  }
   void OnFrame(const FramePtr& frame) override {
     if (connection_.OnFrame(frame)) Bump(shard_->counters().frames_queued);
   }
@@ -78,10 +81,10 @@ class WsSession : public PollTarget, public Client, private WsConnectionSink {
   // SSL_write of the queued frames, one at a time; false when blocked or closed.
   bool WriteQueuedTls();
 
-  bool waiting_writable_ = false;   // a write hit EAGAIN: resume on EPOLLOUT
-  bool read_wants_write_ = false;   // TLS: SSL_read must be retried on EPOLLOUT
-  bool send_side_shut_ = false;     // close_notify and FIN sent (ShutdownSend)
-  int fd_;                          // -1 once closed
+  bool waiting_writable_ = false;  // a write hit EAGAIN: resume on EPOLLOUT
+  bool read_wants_write_ = false;  // TLS: SSL_read must be retried on EPOLLOUT
+  bool send_side_shut_ = false;    // close_notify and FIN sent (ShutdownSend)
+  int fd_;                         // -1 once closed
 
   Shard* shard_;
   SSL* ssl_;  // TLS: owned, bound to fd_ (freed in CloseSocket); nullptr on a plain socket

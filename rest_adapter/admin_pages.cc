@@ -25,23 +25,25 @@ input,textarea,select,button{font:inherit;padding:6px;margin:4px 0;width:100%;bo
 )CSS";
 
 std::string Escape(const std::string& text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
+  return absl::StrReplaceAll(text,
+                             {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
 }
 
 std::string Page(const std::string& title, const std::string& body) {
   return absl::StrCat("<!doctype html><html><head><meta charset=\"utf-8\"><title>", title,
-                      "</title><meta name=\"viewport\" content=\"width=device-width\"><style>", kStyle,
-                      "</style></head><body>", body, "</body></html>");
+                      "</title><meta name=\"viewport\" content=\"width=device-width\"><style>",
+                      kStyle, "</style></head><body>", body, "</body></html>");
 }
 
 }  // namespace
 
 std::string SignInPage(const std::string& error) {
-  return Page("Channelstream admin: sign in",
-              absl::StrCat(R"(<form class="signin" method="post" action="/admin/sign_in">
+  return Page(
+      "Channelstream admin: sign in",
+      absl::StrCat(R"(<form class="signin" method="post" action="/admin/sign_in">
 <h2>Channelstream admin</h2>)",
-                           error.empty() ? "" : absl::StrCat("<p class=\"error\">", Escape(error), "</p>"),
-                           R"(<label>User<input name="username" autocomplete="username" autofocus></label>
+                   error.empty() ? "" : absl::StrCat("<p class=\"error\">", Escape(error), "</p>"),
+                   R"(<label>User<input name="username" autocomplete="username" autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit">Sign in</button></form>)"));
 }

@@ -12,9 +12,9 @@
 
 namespace channelstream::rest {
 
-AdminSessions::AdminSessions(std::string admin_user, std::string admin_secret, std::string cookie_key,
-                             absl::Duration max_age, int max_failures, absl::Duration throttle,
-                             size_t max_tracked_addresses)
+AdminSessions::AdminSessions(std::string admin_user, std::string admin_secret,
+                             std::string cookie_key, absl::Duration max_age, int max_failures,
+                             absl::Duration throttle, size_t max_tracked_addresses)
     : admin_user_(std::move(admin_user)),
       admin_secret_(std::move(admin_secret)),
       cookie_key_(std::move(cookie_key)),
@@ -25,14 +25,17 @@ AdminSessions::AdminSessions(std::string admin_user, std::string admin_secret, s
 
 std::string AdminSessions::MakeToken(absl::Time expires, const std::string& nonce) const {
   std::string payload = absl::StrCat(absl::ToUnixSeconds(expires), ".", nonce);
-  return absl::StrCat(payload, ".", common::HmacSha256Base64Url(cookie_key_, absl::StrCat("admin-session:", payload)));
+  return absl::StrCat(
+      payload, ".",
+      common::HmacSha256Base64Url(cookie_key_, absl::StrCat("admin-session:", payload)));
 }
 
 std::optional<absl::Time> AdminSessions::Verify(const std::string& token) const {
   std::vector<std::string> parts = absl::StrSplit(token, '.');
   int64_t expires = 0;
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &expires)) return std::nullopt;
-  if (!common::ConstantTimeEquals(token, MakeToken(absl::FromUnixSeconds(expires), parts[1]))) return std::nullopt;
+  if (!common::ConstantTimeEquals(token, MakeToken(absl::FromUnixSeconds(expires), parts[1])))
+    return std::nullopt;
   return absl::FromUnixSeconds(expires);
 }
 
@@ -41,9 +44,9 @@ void AdminSessions::PruneFailures(absl::Time now) {
   for (auto it = failures_.begin(); it != failures_.end();)
     it = now - it->second.last >= throttle_ ? failures_.erase(it) : std::next(it);
   while (failures_.size() >= max_tracked_addresses_) {
-    auto oldest = std::min_element(failures_.begin(), failures_.end(), [](const auto& a, const auto& b) {
-      return a.second.last < b.second.last;
-    });
+    auto oldest = std::min_element(
+        failures_.begin(), failures_.end(),
+        [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
     failures_.erase(oldest);
   }
 }
@@ -65,8 +68,9 @@ AdminSessions::SignIn AdminSessions::TrySignIn(const std::string& address, const
     return SignIn::kBadCredentials;
   }
   failures_.erase(address);
-  *cookie = absl::StrCat(kSessionCookie, "=", MakeToken(now + max_age_, common::NewUuid()),
-                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=", absl::ToInt64Seconds(max_age_));
+  *cookie =
+      absl::StrCat(kSessionCookie, "=", MakeToken(now + max_age_, common::NewUuid()),
+                   "; Path=/; HttpOnly; SameSite=Strict; Max-Age=", absl::ToInt64Seconds(max_age_));
   return SignIn::kOk;
 }
 
@@ -83,7 +87,8 @@ void AdminSessions::SignOut(const std::string& cookie_header, absl::Time now) {
   std::optional<std::string> token = FindCookie(cookie_header, kSessionCookie);
   if (!token) return;
   std::optional<absl::Time> expires = Verify(*token);
-  if (!expires || *expires <= now) return;  // only real sessions are remembered: bounded by sign-ins
+  if (!expires || *expires <= now)
+    return;  // only real sessions are remembered: bounded by sign-ins
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = revoked_.begin(); it != revoked_.end();)
     it = it->second <= now ? revoked_.erase(it) : std::next(it);
@@ -102,7 +107,8 @@ std::string AdminSessions::SignOutCookie() {
 std::optional<std::string> FindCookie(const std::string& cookie_header, const std::string& name) {
   for (absl::string_view part : absl::StrSplit(cookie_header, ';')) {
     part = absl::StripAsciiWhitespace(part);
-    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) return std::string(part);
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "="))
+      return std::string(part);
   }
   return std::nullopt;
 }

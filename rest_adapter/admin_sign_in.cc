@@ -22,7 +22,8 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
     size_t eq = pair.find('=');
     std::string_view view(pair.data(), pair.size());
     std::string key = common::PercentDecode(view.substr(0, eq), true);
-    std::string value = eq == absl::string_view::npos ? "" : common::PercentDecode(view.substr(eq + 1), true);
+    std::string value =
+        eq == absl::string_view::npos ? "" : common::PercentDecode(view.substr(eq + 1), true);
     form.emplace(std::move(key), std::move(value));
   }
   return form;
@@ -33,7 +34,8 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
 AdminSignIn::AdminSignIn(const common::Config& config) {
   std::string cookie_key = config.GetString("cookie_secret");
   if (cookie_key.empty())
-    cookie_key = absl::StrCat("cookie:", config.GetString("secret"), ":", config.GetString("admin_secret"));
+    cookie_key =
+        absl::StrCat("cookie:", config.GetString("secret"), ":", config.GetString("admin_secret"));
   sessions_ = std::make_unique<AdminSessions>(
       config.GetString("admin_user"), config.GetString("admin_secret"), cookie_key,
       absl::Seconds(config.GetDouble("admin_session_max_age")),
@@ -67,20 +69,24 @@ Reply AdminSignIn::Serve(const common::HttpRequest& request, const std::string& 
 
 bool AdminSignIn::SignedIn(const common::HttpRequestHeader& request) const {
   auto cookie = request.find(http::field::cookie);
-  return cookie != request.end() && sessions_->IsSignedIn(std::string(cookie->value()), absl::Now());
+  return cookie != request.end() &&
+         sessions_->IsSignedIn(std::string(cookie->value()), absl::Now());
 }
 
-Reply AdminSignIn::SignIn(const common::HttpRequest& request, const boost::asio::ip::address& remote) {
+Reply AdminSignIn::SignIn(const common::HttpRequest& request,
+                          const boost::asio::ip::address& remote) {
   std::map<std::string, std::string> form = ParseForm(request.body());
   std::string cookie;
-  switch (sessions_->TrySignIn(remote.to_string(), form["username"], form["password"], absl::Now(), &cookie)) {
+  switch (sessions_->TrySignIn(remote.to_string(), form["username"], form["password"], absl::Now(),
+                               &cookie)) {
     case AdminSessions::SignIn::kOk: {
       Reply reply = Redirect("/admin");
       reply.headers.emplace_back("Set-Cookie", cookie);
       return reply;
     }
     case AdminSessions::SignIn::kThrottled:
-      return Html(429, SignInPage("Too many failed sign-ins from your address; wait and try again."));
+      return Html(429,
+                  SignInPage("Too many failed sign-ins from your address; wait and try again."));
     case AdminSessions::SignIn::kBadCredentials:
       break;
   }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
-
 #include <memory>
 #include <optional>
 
@@ -22,7 +21,8 @@ class AdminSignIn {
   // Whether `path` is one of these pages (they need no signature).
   static bool Serves(const std::string& path);
   // The answer for one of these pages.
-  Reply Serve(const common::HttpRequest& request, const std::string& path, const boost::asio::ip::address& remote);
+  Reply Serve(const common::HttpRequest& request, const std::string& path,
+              const boost::asio::ip::address& remote);
   // The request carries a live admin session cookie.
   bool SignedIn(const common::HttpRequestHeader& request) const;
 

@@ -16,12 +16,16 @@ class BrokerApi {
  public:
   virtual ~BrokerApi() = default;
 
-  virtual grpc::Status Connect(const v1::ConnectRequest& request, v1::ConnectResponse* response) = 0;
-  virtual grpc::Status Subscribe(const v1::SubscribeRequest& request, v1::SubscribeResponse* response) = 0;
+  virtual grpc::Status Connect(const v1::ConnectRequest& request,
+                               v1::ConnectResponse* response) = 0;
+  virtual grpc::Status Subscribe(const v1::SubscribeRequest& request,
+                                 v1::SubscribeResponse* response) = 0;
   virtual grpc::Status Unsubscribe(const v1::UnsubscribeRequest& request,
                                    v1::UnsubscribeResponse* response) = 0;
-  virtual grpc::Status SetUserState(const v1::UserStateRequest& request, v1::UserStateResponse* response) = 0;
-  virtual grpc::Status Publish(const v1::PublishRequest& request, v1::PublishResponse* response) = 0;
+  virtual grpc::Status SetUserState(const v1::UserStateRequest& request,
+                                    v1::UserStateResponse* response) = 0;
+  virtual grpc::Status Publish(const v1::PublishRequest& request,
+                               v1::PublishResponse* response) = 0;
   virtual grpc::Status EditMessages(const v1::EditMessagesRequest& request,
                                     v1::EditMessagesResponse* response) = 0;
   virtual grpc::Status DeleteMessages(const v1::DeleteMessagesRequest& request,
@@ -29,7 +33,8 @@ class BrokerApi {
   virtual grpc::Status SetChannelConfig(const v1::ChannelConfigRequest& request,
                                         v1::ChannelConfigResponse* response) = 0;
   virtual grpc::Status Info(const v1::InfoRequest& request, v1::InfoResponse* response) = 0;
-  virtual grpc::Status AdminInfo(const v1::AdminInfoRequest& request, v1::AdminInfoResponse* response) = 0;
+  virtual grpc::Status AdminInfo(const v1::AdminInfoRequest& request,
+                                 v1::AdminInfoResponse* response) = 0;
 };
 
 }  // namespace channelstream::rest

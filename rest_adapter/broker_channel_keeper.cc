@@ -27,10 +27,12 @@ void BrokerChannelKeeper::Run() {
     lock.unlock();
     // IDLE (after a lost connection) starts an attempt; waiting drives the attempt's I/O.
     const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
-    const bool changed = channel_->WaitForStateChange(state, std::chrono::system_clock::now() + kWaitSlice);
+    const bool changed =
+        channel_->WaitForStateChange(state, std::chrono::system_clock::now() + kWaitSlice);
     lock.lock();
     // READY and unchanged: nothing to drive; pause without spinning.
-    if (!changed && state == GRPC_CHANNEL_READY) stop_.wait_for(lock, kWaitSlice, [this] { return stopping_; });
+    if (!changed && state == GRPC_CHANNEL_READY)
+      stop_.wait_for(lock, kWaitSlice, [this] { return stopping_; });
   }
 }
 

@@ -57,7 +57,8 @@ Json FieldErrorsFromDetails(const std::string& details_bytes, const std::string&
       if (!bad_request.ParseFromString(any.value())) continue;
       for (const auto& violation : bad_request.field_violations()) {
         std::vector<std::string> path = SplitFieldPath(violation.field());
-        if (!items_field.empty() && path.size() > 1 && path.front() == items_field) path.erase(path.begin());
+        if (!items_field.empty() && path.size() > 1 && path.front() == items_field)
+          path.erase(path.begin());
         if (path.empty()) path.push_back("_schema");
         AddAtPath(path, violation.description(), &errors);
       }
@@ -66,8 +67,8 @@ Json FieldErrorsFromDetails(const std::string& details_bytes, const std::string&
       google::rpc::QuotaFailure quota;
       if (!quota.ParseFromString(any.value())) continue;
       for (const auto& violation : quota.violations())
-        AddAtPath({violation.subject().empty() ? "_schema" : violation.subject()}, violation.description(),
-                  &errors);
+        AddAtPath({violation.subject().empty() ? "_schema" : violation.subject()},
+                  violation.description(), &errors);
     }
   }
   return errors;

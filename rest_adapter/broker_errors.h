@@ -4,10 +4,10 @@
 // way, from the "<field>: <message>" text. UNAVAILABLE and DEADLINE_EXCEEDED are 503, the rest 500.
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <string>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "rest_adapter/reply.h"
 #include "rest_adapter/validation.h"

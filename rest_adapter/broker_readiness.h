@@ -10,6 +10,7 @@
 
 namespace channelstream::rest {
 
-common::ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel, double timeout_seconds);
+common::ReadinessCheck BrokerChannelReadiness(std::shared_ptr<grpc::Channel> channel,
+                                              double timeout_seconds);
 
 }  // namespace channelstream::rest

@@ -28,7 +28,7 @@ class Endpoints {
   Reply ChannelConfig(const Json& body);    // POST /channel_config
   // Both page with `limit` and `cursor` (query parameters; for /info also body keys).
   Reply Info(const Json& body, const std::map<std::string, std::string>& query);  // POST /info
-  Reply AdminJson(const std::map<std::string, std::string>& query);               // /admin/admin.json
+  Reply AdminJson(const std::map<std::string, std::string>& query);  // /admin/admin.json
 
  private:
   BrokerApi& broker_;

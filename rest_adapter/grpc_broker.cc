@@ -18,15 +18,18 @@ grpc::Status GrpcBroker::Connect(const v1::ConnectRequest& request, v1::ConnectR
   return stub_->Connect(NewContext().get(), request, response);
 }
 
-grpc::Status GrpcBroker::Subscribe(const v1::SubscribeRequest& request, v1::SubscribeResponse* response) {
+grpc::Status GrpcBroker::Subscribe(const v1::SubscribeRequest& request,
+                                   v1::SubscribeResponse* response) {
   return stub_->Subscribe(NewContext().get(), request, response);
 }
 
-grpc::Status GrpcBroker::Unsubscribe(const v1::UnsubscribeRequest& request, v1::UnsubscribeResponse* response) {
+grpc::Status GrpcBroker::Unsubscribe(const v1::UnsubscribeRequest& request,
+                                     v1::UnsubscribeResponse* response) {
   return stub_->Unsubscribe(NewContext().get(), request, response);
 }
 
-grpc::Status GrpcBroker::SetUserState(const v1::UserStateRequest& request, v1::UserStateResponse* response) {
+grpc::Status GrpcBroker::SetUserState(const v1::UserStateRequest& request,
+                                      v1::UserStateResponse* response) {
   return stub_->SetUserState(NewContext().get(), request, response);
 }
 
@@ -53,7 +56,8 @@ grpc::Status GrpcBroker::Info(const v1::InfoRequest& request, v1::InfoResponse* 
   return stub_->Info(NewContext().get(), request, response);
 }
 
-grpc::Status GrpcBroker::AdminInfo(const v1::AdminInfoRequest& request, v1::AdminInfoResponse* response) {
+grpc::Status GrpcBroker::AdminInfo(const v1::AdminInfoRequest& request,
+                                   v1::AdminInfoResponse* response) {
   return stub_->AdminInfo(NewContext().get(), request, response);
 }
 

@@ -23,14 +23,16 @@ int Run(int argc, char** argv, char** envp) {
   common::BlockShutdownSignals();
   common::WarnAboutDefaultSecrets(config);
 
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel = common::CreateBrokerChannel(config, "grpc_backend_token");
-  if (!broker_channel.ok()) common::ExitWithStartupError(std::string(broker_channel.status().message()));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> broker_channel =
+      common::CreateBrokerChannel(config, "grpc_backend_token");
+  if (!broker_channel.ok())
+    common::ExitWithStartupError(std::string(broker_channel.status().message()));
   std::shared_ptr<grpc::Channel> channel = *std::move(broker_channel);
   BrokerChannelKeeper keeper(channel);  // a restarted broker is seen within broker_reconnect_delay
   // /ws, /listen and /disconnect are the gateways' here: /openapi.json leaves them out.
   RestAdapter rest_adapter(config, channel, RestAdapter::ClientEndpoints::kOnGateways);
-  absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> ops =
-      common::OpsEndpoints::Create(config, BrokerChannelReadiness(channel, config.GetDouble("ready_timeout")));
+  absl::StatusOr<std::unique_ptr<common::OpsEndpoints>> ops = common::OpsEndpoints::Create(
+      config, BrokerChannelReadiness(channel, config.GetDouble("ready_timeout")));
   if (!ops.ok()) common::ExitWithStartupError(std::string(ops.status().message()));
   common::HttpServerOptions options = common::HttpServerOptionsFromConfig(config);
   // The handler makes blocking gRPC calls; the HTTP server runs handlers on its loop threads,
@@ -39,10 +41,11 @@ int Run(int argc, char** argv, char** envp) {
     if ((*ops)->Handle(exchange)) return;
     rest_adapter.Handle(std::move(exchange));
   });
-  http_server.SetHeaderCheck([&](const common::HttpRequestHeader& header, const boost::asio::ip::address& remote) {
-    if (common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
-    return rest_adapter.CheckHeaders(header, remote);
-  });
+  http_server.SetHeaderCheck(
+      [&](const common::HttpRequestHeader& header, const boost::asio::ip::address& remote) {
+        if (common::OpsEndpoints::Serves(header)) return common::HeaderVerdict::Unauthenticated();
+        return rest_adapter.CheckHeaders(header, remote);
+      });
   (*ops)->Install(http_server);
   absl::Status listening = http_server.Listen();
   if (!listening.ok()) common::ExitWithStartupError(std::string(listening.message()));
@@ -50,7 +53,8 @@ int Run(int argc, char** argv, char** envp) {
 
   const std::string base =
       absl::StrCat(options.tls ? "https://" : "http://", options.host, ":", http_server.port());
-  LOG_INFO("channelstream REST adapter serving on ", base, ", broker at ", config.GetString("broker_address"));
+  LOG_INFO("channelstream REST adapter serving on ", base, ", broker at ",
+           config.GetString("broker_address"));
   LOG_INFO("  server API (signed): ", base, "/connect, /subscribe, /message, /info, ...");
   LOG_INFO("  admin: ", base, "/admin  API explorer: ", base, "/api-explorer");
 

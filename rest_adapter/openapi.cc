@@ -34,17 +34,19 @@ Json Schemas() {
                 {"description", "Values are strings, numbers, booleans or null."},
                 {"additionalProperties", true}};
   Json configs = {{"type", "object"}, {"additionalProperties", Ref("ChannelConfig")}};
-  Json connect = {{"type", "object"},
-                  {"required", {"username"}},
-                  {"properties",
-                   {{"username", {{"type", "string"}, {"minLength", 1}, {"maxLength", common::kMaxUsernameLength}}},
-                    {"conn_id", {{"type", "string"}, {"format", "uuid"}}},
-                    {"channels", StringList()},
-                    {"fresh_user_state", Ref("UserState")},
-                    {"user_state", Ref("UserState")},
-                    {"state_public_keys", StringList()},
-                    {"channel_configs", Ref("ChannelConfigs")},
-                    {"info", Ref("InfoOptions")}}}};
+  Json connect = {
+      {"type", "object"},
+      {"required", {"username"}},
+      {"properties",
+       {{"username",
+         {{"type", "string"}, {"minLength", 1}, {"maxLength", common::kMaxUsernameLength}}},
+        {"conn_id", {{"type", "string"}, {"format", "uuid"}}},
+        {"channels", StringList()},
+        {"fresh_user_state", Ref("UserState")},
+        {"user_state", Ref("UserState")},
+        {"state_public_keys", StringList()},
+        {"channel_configs", Ref("ChannelConfigs")},
+        {"info", Ref("InfoOptions")}}}};
   Json subscribe = {{"type", "object"},
                     {"required", {"conn_id", "channels"}},
                     {"properties",
@@ -52,12 +54,14 @@ Json Schemas() {
                       {"channels", StringList()},
                       {"channel_configs", Ref("ChannelConfigs")},
                       {"info", Ref("InfoOptions")}}}};
-  Json user_state = {{"type", "object"},
-                     {"required", {"user"}},
-                     {"properties",
-                      {{"user", {{"type", "string"}}},
-                       {"user_state", Ref("UserState")},
-                       {"state_public_keys", {{"type", "array"}, {"nullable", true}, {"items", {{"type", "string"}}}}}}}};
+  Json user_state = {
+      {"type", "object"},
+      {"required", {"user"}},
+      {"properties",
+       {{"user", {{"type", "string"}}},
+        {"user_state", Ref("UserState")},
+        {"state_public_keys",
+         {{"type", "array"}, {"nullable", true}, {"items", {{"type", "string"}}}}}}}};
   Json message = {{"type", "object"},
                   {"required", {"user"}},
                   {"additionalProperties", true},
@@ -90,23 +94,34 @@ Json Schemas() {
   Json errors = {{"type", "object"},
                  {"description", "Each field mapped to a list of messages."},
                  {"additionalProperties", StringList()}};
-  return {{"ChannelConfig", channel_config}, {"ChannelConfigs", configs}, {"InfoOptions", info},
-          {"UserState", state},              {"ConnectBody", connect},    {"SubscribeBody", subscribe},
-          {"UserStateBody", user_state},     {"Message", message},        {"MessageEdit", edit},
-          {"MessageDelete", del},            {"ValidationErrors", errors}};
+  return {{"ChannelConfig", channel_config},
+          {"ChannelConfigs", configs},
+          {"InfoOptions", info},
+          {"UserState", state},
+          {"ConnectBody", connect},
+          {"SubscribeBody", subscribe},
+          {"UserStateBody", user_state},
+          {"Message", message},
+          {"MessageEdit", edit},
+          {"MessageDelete", del},
+          {"ValidationErrors", errors}};
 }
 
 Json JsonBody(const Json& schema, const Json& example) {
-  return {{"required", true}, {"content", {{"application/json", {{"schema", schema}, {"example", example}}}}}};
+  return {{"required", true},
+          {"content", {{"application/json", {{"schema", schema}, {"example", example}}}}}};
 }
 
 Json Responses(const std::string& ok) {
-  Json json_ok = {{"description", ok}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
-  return {{"200", json_ok},
-          {"401", {{"description", "Bad or expired signature, or a signature of another path"}}},
-          {"403", {{"description", "No signature, or a client address outside allow_posting_from"}}},
-          {"422", {{"description", "Validation errors"},
-                   {"content", {{"application/json", {{"schema", Ref("ValidationErrors")}}}}}}}};
+  Json json_ok = {{"description", ok},
+                  {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+  return {
+      {"200", json_ok},
+      {"401", {{"description", "Bad or expired signature, or a signature of another path"}}},
+      {"403", {{"description", "No signature, or a client address outside allow_posting_from"}}},
+      {"422",
+       {{"description", "Validation errors"},
+        {"content", {{"application/json", {{"schema", Ref("ValidationErrors")}}}}}}}};
 }
 
 Json Operation(const std::string& summary, const std::string& ok, const Json& body = nullptr) {
@@ -120,11 +135,15 @@ Json ClientOperation(const std::string& summary, const Json& parameters) {
   return {{"summary", summary},
           {"security", Json::array()},
           {"parameters", parameters},
-          {"responses", {{"200", {{"description", "OK"}}}, {"401", {{"description", "Unknown connection"}}}}}};
+          {"responses",
+           {{"200", {{"description", "OK"}}}, {"401", {{"description", "Unknown connection"}}}}}};
 }
 
 Json QueryParameter(const std::string& name, bool required, const std::string& description) {
-  return {{"name", name}, {"in", "query"}, {"required", required}, {"description", description},
+  return {{"name", name},
+          {"in", "query"},
+          {"required", required},
+          {"description", description},
           {"schema", {{"type", "string"}}}};
 }
 
@@ -133,79 +152,94 @@ void AddClientOperations(Json& paths) {
   paths["/ws"]["get"] = ClientOperation(
       "WebSocket for a connection: JSON lists of messages, [] heartbeats, catch-up on open",
       Json::array({QueryParameter("conn_id", true, "from /connect")}));
-  paths["/listen"]["get"] = ClientOperation(
-      "Long poll: waits for messages, then gathers for 0.25 s",
-      Json::array({QueryParameter("conn_id", true, "from /connect"),
-                   QueryParameter("callback", false, "JSONP function name")}));
-  paths["/disconnect"]["get"] = ClientOperation(
-      "Close a connection (true when it existed)", Json::array({QueryParameter("conn_id", true, "")}));
+  paths["/listen"]["get"] =
+      ClientOperation("Long poll: waits for messages, then gathers for 0.25 s",
+                      Json::array({QueryParameter("conn_id", true, "from /connect"),
+                                   QueryParameter("callback", false, "JSONP function name")}));
+  paths["/disconnect"]["get"] = ClientOperation("Close a connection (true when it existed)",
+                                                Json::array({QueryParameter("conn_id", true, "")}));
 }
 
 }  // namespace
 
 Json OpenApiDocument(const std::string& scheme, const std::string& host, const std::string& version,
                      bool client_endpoints) {
-  const Json channel_example = {{"notify_presence", true}, {"store_history", true}, {"history_size", 10}};
+  const Json channel_example = {
+      {"notify_presence", true}, {"store_history", true}, {"history_size", 10}};
   Json paths = Json::object();
-  paths["/connect"]["post"] = Operation(
-      "Create or reuse a connection for a user and subscribe it to channels", "The connection, state and channels",
-      JsonBody(Ref("ConnectBody"), {{"username", "alice"},
-                                    {"channels", {"lobby"}},
-                                    {"user_state", {{"status", "online"}}},
-                                    {"state_public_keys", {"status"}},
-                                    {"channel_configs", {{"lobby", channel_example}}}}));
+  paths["/connect"]["post"] =
+      Operation("Create or reuse a connection for a user and subscribe it to channels",
+                "The connection, state and channels",
+                JsonBody(Ref("ConnectBody"), {{"username", "alice"},
+                                              {"channels", {"lobby"}},
+                                              {"user_state", {{"status", "online"}}},
+                                              {"state_public_keys", {"status"}},
+                                              {"channel_configs", {{"lobby", channel_example}}}}));
   paths["/subscribe"]["post"] = Operation(
       "Subscribe a connection to more channels", "All channels and the newly subscribed ones",
-      JsonBody(Ref("SubscribeBody"), {{"conn_id", "00000000-0000-0000-0000-000000000000"}, {"channels", {"news"}}}));
+      JsonBody(Ref("SubscribeBody"),
+               {{"conn_id", "00000000-0000-0000-0000-000000000000"}, {"channels", {"news"}}}));
   paths["/unsubscribe"]["post"] = Operation(
       "Unsubscribe a connection from channels", "Remaining channels and those left",
-      JsonBody(Ref("SubscribeBody"), {{"conn_id", "00000000-0000-0000-0000-000000000000"}, {"channels", {"news"}}}));
+      JsonBody(Ref("SubscribeBody"),
+               {{"conn_id", "00000000-0000-0000-0000-000000000000"}, {"channels", {"news"}}}));
   paths["/user_state"]["post"] = Operation(
       "Merge into a user's state", "Full state, changed keys and public keys",
       JsonBody(Ref("UserStateBody"), {{"user", "alice"}, {"user_state", {{"status", "away"}}}}));
   Json message_list = {{"type", "array"}, {"items", Ref("Message")}};
   paths["/message"]["post"] = Operation(
       "Publish messages to channels or users", "The accepted messages with uuid and timestamp",
-      JsonBody(message_list, Json::array({{{"channel", "lobby"}, {"user", "alice"}, {"message", {{"text", "hi"}}}}})));
-  paths["/message"]["patch"] = Operation(
-      "Edit stored messages", "The edited messages",
-      JsonBody({{"type", "array"}, {"items", Ref("MessageEdit")}},
-               Json::array({{{"uuid", "00000000-0000-0000-0000-000000000000"},
-                             {"channel", "lobby"},
-                             {"message", {{"text", "edited"}}}}})));
+      JsonBody(
+          message_list,
+          Json::array({{{"channel", "lobby"}, {"user", "alice"}, {"message", {{"text", "hi"}}}}})));
+  paths["/message"]["patch"] =
+      Operation("Edit stored messages", "The edited messages",
+                JsonBody({{"type", "array"}, {"items", Ref("MessageEdit")}},
+                         Json::array({{{"uuid", "00000000-0000-0000-0000-000000000000"},
+                                       {"channel", "lobby"},
+                                       {"message", {{"text", "edited"}}}}})));
   paths["/message"]["delete"] = Operation(
       "Delete stored messages", "The deleted messages",
-      JsonBody({{"type", "array"}, {"items", Ref("MessageDelete")}},
-               Json::array({{{"uuid", "00000000-0000-0000-0000-000000000000"}, {"channel", "lobby"}}})));
-  paths["/channel_config"]["post"] = Operation(
-      "Create or reconfigure channels", "channels_info of those channels",
-      JsonBody(Ref("ChannelConfigs"), {{"lobby", channel_example}}));
-  const Json limit = {{"type", "integer"}, {"minimum", 0},
+      JsonBody(
+          {{"type", "array"}, {"items", Ref("MessageDelete")}},
+          Json::array({{{"uuid", "00000000-0000-0000-0000-000000000000"}, {"channel", "lobby"}}})));
+  paths["/channel_config"]["post"] =
+      Operation("Create or reconfigure channels", "channels_info of those channels",
+                JsonBody(Ref("ChannelConfigs"), {{"lobby", channel_example}}));
+  const Json limit = {{"type", "integer"},
+                      {"minimum", 0},
                       {"description", "entries (channels + users) per page; 0: info_page_size"}};
   const Json cursor = {{"type", "string"}, {"description", "next_cursor of the previous page"}};
-  Json info_body = JsonBody({{"type", "object"},
-                             {"properties", {{"info", Ref("InfoOptions")}, {"limit", limit}, {"cursor", cursor}}}},
-                            {{"info", {{"channels", {"lobby"}}, {"include_history", false}}}});
+  Json info_body = JsonBody(
+      {{"type", "object"},
+       {"properties", {{"info", Ref("InfoOptions")}, {"limit", limit}, {"cursor", cursor}}}},
+      {{"info", {{"channels", {"lobby"}}, {"include_history", false}}}});
   info_body["required"] = false;
-  paths["/info"]["post"] = Operation("Channels, users and history (all channels without a body), paged by limit and cursor",
-                                     "channels_info, and next_cursor when paging", info_body);
-  Json admin = Operation("Server counters, channels, users and uptime (admin), paged by limit and cursor",
-                         "Server information, and next_cursor when paging");
+  paths["/info"]["post"] = Operation(
+      "Channels, users and history (all channels without a body), paged by limit and cursor",
+      "channels_info, and next_cursor when paging", info_body);
+  Json admin =
+      Operation("Server counters, channels, users and uptime (admin), paged by limit and cursor",
+                "Server information, and next_cursor when paging");
   admin["parameters"] = Json::array({QueryParameter("limit", false, limit["description"]),
                                      QueryParameter("cursor", false, cursor["description"])});
   paths["/admin/admin.json"]["get"] = admin;
   if (client_endpoints) AddClientOperations(paths);
 
   return {{"openapi", "3.0.3"},
-          {"info", {{"title", "Channelstream"},
-                    {"version", version},
-                    {"description", "Channelstream 0.7-compatible server API. Signed requests carry "
-                                    "x-channelstream-secret: itsdangerous TimestampSigner(secret).sign(path)."}}},
-          {"servers", Json::array({{{"url", scheme + "://" + (host.empty() ? "127.0.0.1:8000" : host)}}})},
+          {"info",
+           {{"title", "Channelstream"},
+            {"version", version},
+            {"description",
+             "Channelstream 0.7-compatible server API. Signed requests carry "
+             "x-channelstream-secret: itsdangerous TimestampSigner(secret).sign(path)."}}},
+          {"servers",
+           Json::array({{{"url", scheme + "://" + (host.empty() ? "127.0.0.1:8000" : host)}}})},
           {"security", Json::array({{{"channelstreamSecret", Json::array()}}})},
           {"components",
            {{"securitySchemes",
-             {{"channelstreamSecret", {{"type", "apiKey"}, {"in", "header"}, {"name", "x-channelstream-secret"}}}}},
+             {{"channelstreamSecret",
+               {{"type", "apiKey"}, {"in", "header"}, {"name", "x-channelstream-secret"}}}}},
             {"schemas", Schemas()}}},
           {"paths", paths}};
 }

@@ -23,8 +23,10 @@ void ReadPagingQuery(const std::map<std::string, std::string>& params, FieldErro
                      PagingParams* out) {
   if (auto limit = params.find("limit"); limit != params.end()) {
     long long value = 0;
-    if (absl::SimpleAtoi(limit->second, &value)) out->limit = ClampLimit(value);
-    else errors.Add("limit", kNotInteger);
+    if (absl::SimpleAtoi(limit->second, &value))
+      out->limit = ClampLimit(value);
+    else
+      errors.Add("limit", kNotInteger);
     out->given = true;
   }
   if (auto cursor = params.find("cursor"); cursor != params.end()) {

@@ -14,6 +14,8 @@ Reply Redirect(const std::string& location) {
   return reply;
 }
 
-Reply Html(int status, const std::string& html) { return Reply{status, html, "text/html; charset=utf-8"}; }
+Reply Html(int status, const std::string& html) {
+  return Reply{status, html, "text/html; charset=utf-8"};
+}
 
 }  // namespace channelstream::rest

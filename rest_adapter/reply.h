@@ -1,11 +1,10 @@
 // One REST answer before the HTTP layer adds CORS headers, and the shapes every part builds.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace channelstream::rest {
 

@@ -41,7 +41,8 @@ TEST(AddressAllowlistTest, ZeroAddressAllowsAnything) {
 
 TEST(AddressAllowlistTest, BadEntriesAreNamed) {
   for (const std::string bad : {"localhost", "10.0.0.0/33", "1.2.3", "10.0.0.1/8x"}) {
-    absl::StatusOr<common::AddressAllowlist> list = common::AddressAllowlist::Parse({"127.0.0.1", bad});
+    absl::StatusOr<common::AddressAllowlist> list =
+        common::AddressAllowlist::Parse({"127.0.0.1", bad});
     ASSERT_FALSE(list.ok()) << bad;
     EXPECT_NE(list.status().message().find(bad), std::string::npos) << list.status();
   }
@@ -78,8 +79,8 @@ TEST_F(GuardTest, AddressOutsideTheAllowlistIs403EvenWhenSigned) {
 }
 
 TEST_F(GuardTest, BadOrForeignSignatureIs401BadSignature) {
-  for (const std::string& token : {Sign("/connect", absl::ZeroDuration(), "other"), std::string("garbage"),
-                                   Sign("/connect") + "x"}) {
+  for (const std::string& token : {Sign("/connect", absl::ZeroDuration(), "other"),
+                                   std::string("garbage"), Sign("/connect") + "x"}) {
     GuardVerdict verdict = Check(token);
     EXPECT_EQ(verdict.status, 401) << token;
     EXPECT_EQ(nlohmann::json::parse(verdict.body), nlohmann::json({{"request", "Bad Signature"}}));

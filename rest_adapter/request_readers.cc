@@ -67,8 +67,10 @@ bool ReadItems(const Json& body, FieldErrors& errors,
   }
   for (size_t i = 0; i < body.size(); ++i) {
     FieldErrors item_errors;
-    if (!body[i].is_object()) item_errors.Add("_schema", kInvalidType);
-    else read_item(body[i], item_errors);
+    if (!body[i].is_object())
+      item_errors.Add("_schema", kInvalidType);
+    else
+      read_item(body[i], item_errors);
     errors.AddNested(std::to_string(i), item_errors);
   }
   return errors.empty();
@@ -82,16 +84,21 @@ void ReadUsers(const Json& item, const char* field, FieldErrors& errors,
 
 void ReadUuidField(const Json& item, FieldErrors& errors, bool required, std::string* out) {
   if (auto value = ReadString(item, "uuid", errors, required)) {
-    if (!common::IsUuid(*value)) errors.Add("uuid", "Not a valid UUID.");
-    else *out = common::NormalizeUuid(*value);
+    if (!common::IsUuid(*value))
+      errors.Add("uuid", "Not a valid UUID.");
+    else
+      *out = common::NormalizeUuid(*value);
   }
 }
 
-void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors, std::string* out) {
+void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors,
+                        std::string* out) {
   if (auto value = ReadString(item, field, errors)) {
     absl::Time parsed;
-    if (!common::ParseTimestamp(*value, &parsed)) errors.Add(field, "Not a valid datetime.");
-    else *out = common::FormatTimestamp(parsed);
+    if (!common::ParseTimestamp(*value, &parsed))
+      errors.Add(field, "Not a valid datetime.");
+    else
+      *out = common::FormatTimestamp(parsed);
   }
 }
 
@@ -100,18 +107,22 @@ void ReadTimestampField(const Json& item, const char* field, FieldErrors& errors
 bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectRequest* out) {
   if (!body.is_object()) return InvalidInputType(errors);
   v1::ConnectRequest& request = *out;
-  if (auto username = ReadString(body, "username", errors, true, 1, kMaxUsernameLength)) request.set_username(*username);
+  if (auto username = ReadString(body, "username", errors, true, 1, kMaxUsernameLength))
+    request.set_username(*username);
   ReadConnId(body, errors, false, request.mutable_conn_id());
   if (auto channels = ReadStringList(body, "channels", errors, 1, kMaxChannelNameLength))
     for (const std::string& channel : *channels) request.add_channels(channel);
-  if (auto state = ReadState(body, "fresh_user_state", errors)) request.set_fresh_user_state_json(state->dump());
-  if (auto state = ReadState(body, "user_state", errors)) request.set_user_state_json(state->dump());
+  if (auto state = ReadState(body, "fresh_user_state", errors))
+    request.set_fresh_user_state_json(state->dump());
+  if (auto state = ReadState(body, "user_state", errors))
+    request.set_user_state_json(state->dump());
   ReadPublicKeys(body, errors, &request);
   if (auto configs = ReadObject(body, "channel_configs", errors))
     CopyConfigs(ReadChannelConfigs(*configs, errors), request.mutable_channel_configs());
   *request.mutable_info() = ReadInfoOptions(body, errors);
   if (auto since = body.find("since"); since != body.end()) {
-    if (auto error = common::ReadPositions(*since, request.mutable_since())) errors.Add(error->field, error->message);
+    if (auto error = common::ReadPositions(*since, request.mutable_since()))
+      errors.Add(error->field, error->message);
   }
   return errors.empty();
 }
@@ -121,8 +132,10 @@ bool ReadSubscribeRequest(const Json& body, FieldErrors& errors, v1::SubscribeRe
   v1::SubscribeRequest& request = *out;
   ReadConnId(body, errors, true, request.mutable_conn_id());
   auto channels = ReadStringList(body, "channels", errors, 1, kMaxChannelNameLength);
-  if (!body.contains("channels")) errors.Add("channels", kMissing);
-  else if (channels && channels->empty()) errors.Add("channels", "Shorter than minimum length 1.");
+  if (!body.contains("channels"))
+    errors.Add("channels", kMissing);
+  else if (channels && channels->empty())
+    errors.Add("channels", "Shorter than minimum length 1.");
   if (channels)
     for (const std::string& channel : *channels) request.add_channels(channel);
   if (auto configs = ReadObject(body, "channel_configs", errors))
@@ -146,7 +159,8 @@ bool ReadUnsubscribeRequest(const Json& body, FieldErrors& errors, v1::Unsubscri
 bool ReadUserStateRequest(const Json& body, FieldErrors& errors, v1::UserStateRequest* out) {
   if (!body.is_object()) return InvalidInputType(errors);
   v1::UserStateRequest& request = *out;
-  if (auto user = ReadString(body, "user", errors, true, 1, kMaxUsernameLength)) request.set_user(*user);
+  if (auto user = ReadString(body, "user", errors, true, 1, kMaxUsernameLength))
+    request.set_user(*user);
   std::optional<Json> state = ReadState(body, "user_state", errors);
   request.set_user_state_json(state ? state->dump() : "{}");
   ReadPublicKeys(body, errors, &request);
@@ -156,10 +170,12 @@ bool ReadUserStateRequest(const Json& body, FieldErrors& errors, v1::UserStateRe
 bool ReadPublishRequest(const Json& body, FieldErrors& errors, v1::PublishRequest* out) {
   ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
     v1::Publication* publication = out->add_publications();
-    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength)) publication->set_channel(*channel);
+    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength))
+      publication->set_channel(*channel);
     ReadUsers(item, "pm_users", e, publication->mutable_pm_users());
     ReadUsers(item, "exclude_users", e, publication->mutable_exclude_users());
-    if (auto user = ReadString(item, "user", e, true, 1, kMaxUsernameLength)) publication->set_user(*user);
+    if (auto user = ReadString(item, "user", e, true, 1, kMaxUsernameLength))
+      publication->set_user(*user);
     auto message = item.find("message");
     publication->set_message_json(message == item.end() ? "{}" : message->dump());
     ReadUuidField(item, e, false, publication->mutable_uuid());
@@ -177,28 +193,33 @@ bool ReadEditMessagesRequest(const Json& body, FieldErrors& errors, v1::EditMess
   ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
     v1::MessageEdit* edit = out->add_edits();
     ReadUuidField(item, e, true, edit->mutable_uuid());
-    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength)) edit->set_channel(*channel);
+    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength))
+      edit->set_channel(*channel);
     ReadUsers(item, "pm_users", e, edit->mutable_pm_users());
     auto message = item.find("message");
     if (message != item.end()) edit->set_message_json(message->dump());
-    if (auto user = ReadString(item, "user", e, false, 1, kMaxUsernameLength)) edit->set_user(*user);
+    if (auto user = ReadString(item, "user", e, false, 1, kMaxUsernameLength))
+      edit->set_user(*user);
     ReadTimestampField(item, "timestamp", e, edit->mutable_timestamp());
     ReadTimestampField(item, "edited", e, edit->mutable_edited());
   });
   return errors.empty();
 }
 
-bool ReadDeleteMessagesRequest(const Json& body, FieldErrors& errors, v1::DeleteMessagesRequest* out) {
+bool ReadDeleteMessagesRequest(const Json& body, FieldErrors& errors,
+                               v1::DeleteMessagesRequest* out) {
   ReadItems(body, errors, [&](const Json& item, FieldErrors& e) {
     v1::MessageDelete* del = out->add_deletes();
     ReadUuidField(item, e, true, del->mutable_uuid());
-    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength)) del->set_channel(*channel);
+    if (auto channel = ReadString(item, "channel", e, false, 1, kMaxChannelNameLength))
+      del->set_channel(*channel);
     ReadUsers(item, "pm_users", e, del->mutable_pm_users());
   });
   return errors.empty();
 }
 
-bool ReadChannelConfigRequest(const Json& body, FieldErrors& errors, v1::ChannelConfigRequest* out) {
+bool ReadChannelConfigRequest(const Json& body, FieldErrors& errors,
+                              v1::ChannelConfigRequest* out) {
   if (!body.is_object()) return InvalidInputType(errors);
   CopyConfigs(ReadChannelConfigs(body, errors), out->mutable_channel_configs());
   return errors.empty();

@@ -11,16 +11,22 @@
 
 namespace channelstream::rest {
 
-bool ReadConnectRequest(const Json& body, FieldErrors& errors, v1::ConnectRequest* out);            // POST /connect
-bool ReadSubscribeRequest(const Json& body, FieldErrors& errors, v1::SubscribeRequest* out);        // POST /subscribe
-bool ReadUnsubscribeRequest(const Json& body, FieldErrors& errors, v1::UnsubscribeRequest* out);    // POST /unsubscribe
-bool ReadUserStateRequest(const Json& body, FieldErrors& errors, v1::UserStateRequest* out);        // POST /user_state
-bool ReadPublishRequest(const Json& body, FieldErrors& errors, v1::PublishRequest* out);            // POST /message
-bool ReadEditMessagesRequest(const Json& body, FieldErrors& errors, v1::EditMessagesRequest* out);  // PATCH /message
+bool ReadConnectRequest(const Json& body, FieldErrors& errors,
+                        v1::ConnectRequest* out);  // POST /connect
+bool ReadSubscribeRequest(const Json& body, FieldErrors& errors,
+                          v1::SubscribeRequest* out);  // POST /subscribe
+bool ReadUnsubscribeRequest(const Json& body, FieldErrors& errors,
+                            v1::UnsubscribeRequest* out);  // POST /unsubscribe
+bool ReadUserStateRequest(const Json& body, FieldErrors& errors,
+                          v1::UserStateRequest* out);  // POST /user_state
+bool ReadPublishRequest(const Json& body, FieldErrors& errors,
+                        v1::PublishRequest* out);  // POST /message
+bool ReadEditMessagesRequest(const Json& body, FieldErrors& errors,
+                             v1::EditMessagesRequest* out);  // PATCH /message
 bool ReadDeleteMessagesRequest(const Json& body, FieldErrors& errors,
-                               v1::DeleteMessagesRequest* out);                                     // DELETE /message
+                               v1::DeleteMessagesRequest* out);  // DELETE /message
 bool ReadChannelConfigRequest(const Json& body, FieldErrors& errors,
-                              v1::ChannelConfigRequest* out);                                       // POST /channel_config
-bool ReadInfoRequest(const Json& body, FieldErrors& errors, v1::InfoRequest* out);                  // POST /info
+                              v1::ChannelConfigRequest* out);  // POST /channel_config
+bool ReadInfoRequest(const Json& body, FieldErrors& errors, v1::InfoRequest* out);  // POST /info
 
 }  // namespace channelstream::rest

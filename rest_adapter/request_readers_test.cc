@@ -38,27 +38,31 @@ TEST(RequestReadersTest, ConnectNormalizesAndValidates) {
   body["conn_id"] = "nope";
   FieldErrors bad;
   EXPECT_FALSE(ReadConnectRequest(body, bad, &request));
-  EXPECT_EQ(bad.json().dump(),
-            R"({"conn_id":["Not a valid UUID."],"username":["Length must be between 1 and 512."]})");
+  EXPECT_EQ(
+      bad.json().dump(),
+      R"({"conn_id":["Not a valid UUID."],"username":["Length must be between 1 and 512."]})");
 }
 
 TEST(RequestReadersTest, SubscribeNeedsChannels) {
   FieldErrors errors;
   v1::SubscribeRequest request;
-  EXPECT_FALSE(ReadSubscribeRequest({{"conn_id", "6b1d2c4e-1111-4222-8333-444455556666"}}, errors, &request));
+  EXPECT_FALSE(ReadSubscribeRequest({{"conn_id", "6b1d2c4e-1111-4222-8333-444455556666"}}, errors,
+                                    &request));
   EXPECT_EQ(errors.json().dump(), R"({"channels":["Missing data for required field."]})");
 }
 
 TEST(RequestReadersTest, PublishNamesItemErrorsByIndexAndKeepsExtras) {
-  Json body = Json::array({{{"user", "u"}, {"channel", "c"}, {"message", {{"text", "hi"}}}, {"color", "red"}},
-                           {{"channel", "c"}, {"timestamp", "yesterday"}},
-                           3});
+  Json body = Json::array(
+      {{{"user", "u"}, {"channel", "c"}, {"message", {{"text", "hi"}}}, {"color", "red"}},
+       {{"channel", "c"}, {"timestamp", "yesterday"}},
+       3});
   FieldErrors errors;
   v1::PublishRequest request;
   EXPECT_FALSE(ReadPublishRequest(body, errors, &request));
-  EXPECT_EQ(errors.json().dump(),
-            R"({"1":{"timestamp":["Not a valid datetime."],"user":["Missing data for required field."]},)"
-            R"("2":{"_schema":["Invalid input type."]}})");
+  EXPECT_EQ(
+      errors.json().dump(),
+      R"({"1":{"timestamp":["Not a valid datetime."],"user":["Missing data for required field."]},)"
+      R"("2":{"_schema":["Invalid input type."]}})");
   ASSERT_GE(request.publications_size(), 1);
   EXPECT_EQ(request.publications(0).message_json(), R"({"text":"hi"})");
   EXPECT_EQ(request.publications(0).extra_json(), R"({"color":"red"})");

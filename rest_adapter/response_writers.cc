@@ -47,7 +47,8 @@ Json UserStateResponseToJson(const v1::UserStateResponse& response) {
     changed.push_back({{"key", change.key()}, {"value", ParseStoredJson(change.value_json())}});
   return {{"user_state", ParseStoredJson(response.user_state_json())},
           {"changed_state", changed},
-          {"public_keys", std::vector<std::string>(response.public_keys().begin(), response.public_keys().end())}};
+          {"public_keys",
+           std::vector<std::string>(response.public_keys().begin(), response.public_keys().end())}};
 }
 
 Json PublishResponseToJson(const v1::PublishResponse& response) {

@@ -23,9 +23,9 @@ struct Route {
   bool admin_session_ok;
 };
 constexpr Route kRoutes[] = {
-    {"/connect", false},       {"/subscribe", false}, {"/unsubscribe", false},
-    {"/user_state", false},    {"/message", false},   {"/channel_config", false},
-    {"/info", false},          {"/admin/admin.json", true}, {"/openapi.json", true},
+    {"/connect", false},     {"/subscribe", false},       {"/unsubscribe", false},
+    {"/user_state", false},  {"/message", false},         {"/channel_config", false},
+    {"/info", false},        {"/admin/admin.json", true}, {"/openapi.json", true},
     {"/api-explorer", true},
 };
 
@@ -42,11 +42,12 @@ bool IsOpenPath(http::verb method, const std::string& path) {
 
 }  // namespace
 
-RestAdapter::RestAdapter(const common::Config& config, std::shared_ptr<grpc::Channel> broker_channel,
+RestAdapter::RestAdapter(const common::Config& config,
+                         std::shared_ptr<grpc::Channel> broker_channel,
                          ClientEndpoints client_endpoints)
     : RestAdapter(config,
                   std::make_unique<GrpcBroker>(std::move(broker_channel),
-                                                     absl::Seconds(config.GetDouble("rpc_timeout"))),
+                                               absl::Seconds(config.GetDouble("rpc_timeout"))),
                   client_endpoints) {}
 
 RestAdapter::RestAdapter(const common::Config& config, std::unique_ptr<BrokerApi> broker,
@@ -74,7 +75,8 @@ void RestAdapter::Handle(std::shared_ptr<common::HttpExchange> exchange) {
   exchange->Respond(ToResponse(request, std::move(reply)));
 }
 
-common::HttpResponse RestAdapter::ToResponse(const common::HttpRequestHeader& request, Reply reply) const {
+common::HttpResponse RestAdapter::ToResponse(const common::HttpRequestHeader& request,
+                                             Reply reply) const {
   common::HttpResponse response{static_cast<http::status>(reply.status), request.version()};
   response.set(http::field::server, "channelstream");
   response.set(http::field::content_type, reply.content_type);
@@ -86,14 +88,18 @@ common::HttpResponse RestAdapter::ToResponse(const common::HttpRequestHeader& re
 }
 
 common::HeaderVerdict RestAdapter::CheckHeaders(const common::HttpRequestHeader& header,
-                                        const boost::asio::ip::address& remote) const {
-  common::RequestTarget target = common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
+                                                const boost::asio::ip::address& remote) const {
+  common::RequestTarget target =
+      common::ParseTarget(std::string_view(header.target().data(), header.target().size()));
   Admission admission = Admit(header, target.path, remote, target.Find("secret"));
-  if (admission.refusal) return common::HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
-  return admission.authenticated ? common::HeaderVerdict::Authenticated() : common::HeaderVerdict::Unauthenticated();
+  if (admission.refusal)
+    return common::HeaderVerdict::Refuse(ToResponse(header, std::move(*admission.refusal)));
+  return admission.authenticated ? common::HeaderVerdict::Authenticated()
+                                 : common::HeaderVerdict::Unauthenticated();
 }
 
-void RestAdapter::AddCorsHeaders(const common::HttpRequestHeader& request, common::HttpResponse& response) const {
+void RestAdapter::AddCorsHeaders(const common::HttpRequestHeader& request,
+                                 common::HttpResponse& response) const {
   // 0.7: with allow_cors empty every response allows any origin (the demo apps rely on it).
   if (allow_cors_.empty()) {
     response.set(http::field::access_control_allow_origin, "*");
@@ -115,7 +121,8 @@ void RestAdapter::AddCorsHeaders(const common::HttpRequestHeader& request, commo
 
 Reply RestAdapter::Serve(const common::HttpRequest& request, const boost::asio::ip::address& remote,
                          bool admitted) {
-  common::RequestTarget target = common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  common::RequestTarget target =
+      common::ParseTarget(std::string_view(request.target().data(), request.target().size()));
   try {
     return Dispatch(request, target, remote, admitted);
   } catch (const std::exception& e) {
@@ -124,27 +131,32 @@ Reply RestAdapter::Serve(const common::HttpRequest& request, const boost::asio::
   }
 }
 
-RestAdapter::Admission RestAdapter::Admit(const common::HttpRequestHeader& request, const std::string& path,
+RestAdapter::Admission RestAdapter::Admit(const common::HttpRequestHeader& request,
+                                          const std::string& path,
                                           const boost::asio::ip::address& remote,
                                           const std::string* query_secret) const {
   if (IsOpenPath(request.method(), path)) return {};
   const Route* route = FindRoute(path);
   if (route == nullptr) {
-    LOG_DEBUG("not found: ", std::string(request.method_string()), " ", path, " from ", remote.to_string());
+    LOG_DEBUG("not found: ", std::string(request.method_string()), " ", path, " from ",
+              remote.to_string());
     return {JsonReply(404, {{"request", absl::StrCat("Not found: ", path)}})};
   }
 
   std::optional<std::string> token;
   auto header = request.find("x-channelstream-secret");
-  if (header != request.end()) token = std::string(header->value());
-  else if (query_secret != nullptr) token = *query_secret;
+  if (header != request.end())
+    token = std::string(header->value());
+  else if (query_secret != nullptr)
+    token = *query_secret;
   if (route->admin_session_ok && !token && admin_.SignedIn(request)) return {std::nullopt, true};
-  if (route->admin_session_ok && !token && (path == "/api-explorer")) return {Redirect("/admin/sign_in")};
+  if (route->admin_session_ok && !token && (path == "/api-explorer"))
+    return {Redirect("/admin/sign_in")};
   GuardVerdict verdict =
       CheckServerRequest(allowlist_, signature_, remote, token, path, absl::Now());
   if (!verdict.allowed) {
-    LOG_DEBUG("refused ", std::string(request.method_string()), " ", path, " from ", remote.to_string(), ": ",
-              verdict.status, " ", verdict.body);
+    LOG_DEBUG("refused ", std::string(request.method_string()), " ", path, " from ",
+              remote.to_string(), ": ", verdict.status, " ", verdict.body);
     return {Reply{verdict.status, verdict.body}};
   }
   return {std::nullopt, true};
@@ -170,7 +182,7 @@ Reply RestAdapter::Dispatch(const common::HttpRequest& request, const common::Re
     if (method != http::verb::get) return MethodNotAllowed();
     std::string host(request[http::field::host]);
     return JsonReply(200, OpenApiDocument(scheme_.empty() ? "http" : scheme_, host, kVersion,
-                                                client_endpoints_ == ClientEndpoints::kServedHere));
+                                          client_endpoints_ == ClientEndpoints::kServedHere));
   }
   if (path == "/admin/admin.json") {
     if (method != http::verb::get && method != http::verb::post) return MethodNotAllowed();
@@ -179,7 +191,8 @@ Reply RestAdapter::Dispatch(const common::HttpRequest& request, const common::Re
   return DispatchJson(request, target);
 }
 
-Reply RestAdapter::DispatchJson(const common::HttpRequest& request, const common::RequestTarget& target) {
+Reply RestAdapter::DispatchJson(const common::HttpRequest& request,
+                                const common::RequestTarget& target) {
   Json body = nullptr;
   if (!request.body().empty()) {
     common::BoundedJsonResult parsed = common::ParseBoundedJson(request.body(), max_json_depth_);

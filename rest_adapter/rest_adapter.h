@@ -60,7 +60,8 @@ class RestAdapter {
                  const boost::asio::ip::address& remote, bool admitted);
   // The signed endpoints that take a JSON body.
   Reply DispatchJson(const common::HttpRequest& request, const common::RequestTarget& target);
-  void AddCorsHeaders(const common::HttpRequestHeader& request, common::HttpResponse& response) const;
+  void AddCorsHeaders(const common::HttpRequestHeader& request,
+                      common::HttpResponse& response) const;
 
   std::unique_ptr<BrokerApi> broker_;
   Endpoints endpoints_;

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "common/config.h"
@@ -50,7 +49,9 @@ class FakeBroker : public BrokerApi {
     *response = subscribe_response;
     return Answer();
   }
-  grpc::Status Unsubscribe(const v1::UnsubscribeRequest&, v1::UnsubscribeResponse*) override { return Answer(); }
+  grpc::Status Unsubscribe(const v1::UnsubscribeRequest&, v1::UnsubscribeResponse*) override {
+    return Answer();
+  }
   grpc::Status SetUserState(const v1::UserStateRequest&, v1::UserStateResponse* response) override {
     *response = user_state_response;
     return Answer();
@@ -60,15 +61,18 @@ class FakeBroker : public BrokerApi {
     *response = publish_response;
     return Answer();
   }
-  grpc::Status EditMessages(const v1::EditMessagesRequest&, v1::EditMessagesResponse* response) override {
+  grpc::Status EditMessages(const v1::EditMessagesRequest&,
+                            v1::EditMessagesResponse* response) override {
     *response = edit_response;
     return Answer();
   }
-  grpc::Status DeleteMessages(const v1::DeleteMessagesRequest& request, v1::DeleteMessagesResponse*) override {
+  grpc::Status DeleteMessages(const v1::DeleteMessagesRequest& request,
+                              v1::DeleteMessagesResponse*) override {
     delete_request = request;
     return Answer();
   }
-  grpc::Status SetChannelConfig(const v1::ChannelConfigRequest&, v1::ChannelConfigResponse*) override {
+  grpc::Status SetChannelConfig(const v1::ChannelConfigRequest&,
+                                v1::ChannelConfigResponse*) override {
     return Answer();
   }
   grpc::Status Info(const v1::InfoRequest& request, v1::InfoResponse* response) override {
@@ -76,7 +80,8 @@ class FakeBroker : public BrokerApi {
     *response = info_response;
     return Answer();
   }
-  grpc::Status AdminInfo(const v1::AdminInfoRequest& request, v1::AdminInfoResponse* response) override {
+  grpc::Status AdminInfo(const v1::AdminInfoRequest& request,
+                         v1::AdminInfoResponse* response) override {
     admin_request = request;
     *response = admin_response;
     return Answer();
@@ -120,13 +125,16 @@ class RestEndpointsTest : public ::testing::Test {
              const std::string& signed_value = "") {
     common::HttpRequest request{method, target, 11};
     std::string path = target.substr(0, target.find('?'));
-    request.set("x-channelstream-secret",
-                common::SignTimestamped(kSecret, signed_value.empty() ? path : signed_value, absl::Now()));
+    request.set(
+        "x-channelstream-secret",
+        common::SignTimestamped(kSecret, signed_value.empty() ? path : signed_value, absl::Now()));
     request.body() = body;
     request.prepare_payload();
     return adapter_->Serve(request, boost::asio::ip::make_address("127.0.0.1"));
   }
-  Reply Post(const std::string& target, const json& body) { return Call(http::verb::post, target, body.dump()); }
+  Reply Post(const std::string& target, const json& body) {
+    return Call(http::verb::post, target, body.dump());
+  }
 
   static json Body(const Reply& reply) { return json::parse(reply.body); }
 
@@ -140,7 +148,8 @@ TEST_F(RestEndpointsTest, ConnectTranslatesBothWays) {
   broker_->connect_response.set_state_json(R"({"a":1})");
   broker_->connect_response.add_channels("b");
   broker_->connect_response.add_channels("a");
-  Reply reply = Post("/connect", {{"username", "alice"}, {"channels", {"a", "b"}}, {"user_state", {{"a", 1}}}});
+  Reply reply = Post("/connect",
+                     {{"username", "alice"}, {"channels", {"a", "b"}}, {"user_state", {{"a", 1}}}});
   ASSERT_EQ(reply.status, 200) << reply.body;
   json body = Body(reply);
   EXPECT_EQ(body["conn_id"], kConnId);
@@ -206,8 +215,9 @@ TEST_F(RestEndpointsTest, MissingAndInvalidFieldsAre422WithoutABrokerCall) {
 }
 
 TEST_F(RestEndpointsTest, BrokerBadRequestDetailsBecome422) {
-  broker_->status = WithBadRequest(grpc::StatusCode::INVALID_ARGUMENT, "user_state: Invalid value for key 'x'.",
-                                   {{"user_state", "Invalid value for key 'x'."}});
+  broker_->status =
+      WithBadRequest(grpc::StatusCode::INVALID_ARGUMENT, "user_state: Invalid value for key 'x'.",
+                     {{"user_state", "Invalid value for key 'x'."}});
   Reply reply = Post("/connect", {{"username", "alice"}});
   EXPECT_EQ(reply.status, 422);
   EXPECT_EQ(Body(reply), json({{"user_state", {"Invalid value for key 'x'."}}}));
@@ -224,7 +234,8 @@ TEST_F(RestEndpointsTest, BrokerItemViolationsAreNamedByIndexOnListBodies) {
                                {"2", {{"extra", {"Not a valid mapping type."}}}}}));
   EXPECT_EQ(broker_->publish_request.publications_size(), 3);
 
-  broker_->status = WithBadRequest(grpc::StatusCode::INVALID_ARGUMENT, "channels: Length must be between 1 and 256.",
+  broker_->status = WithBadRequest(grpc::StatusCode::INVALID_ARGUMENT,
+                                   "channels: Length must be between 1 and 256.",
                                    {{"channels[1]", "Length must be between 1 and 256."}});
   Reply channels = Post("/connect", {{"username", "alice"}});
   EXPECT_EQ(Body(channels), json({{"channels", {{"1", {"Length must be between 1 and 256."}}}}}));
@@ -256,8 +267,10 @@ TEST_F(RestEndpointsTest, ResourceExhaustedIs422NamingTheLimit) {
   details.set_code(static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
   details.add_details()->PackFrom(quota);
   broker_->status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "max_payload_bytes: message is larger than 10 bytes", details.SerializeAsString());
-  Reply reply = Post("/message", json::array({{{"channel", "a"}, {"user", "u"}, {"message", "long"}}}));
+                                 "max_payload_bytes: message is larger than 10 bytes",
+                                 details.SerializeAsString());
+  Reply reply =
+      Post("/message", json::array({{{"channel", "a"}, {"user", "u"}, {"message", "long"}}}));
   EXPECT_EQ(reply.status, 422);
   EXPECT_EQ(Body(reply), json({{"max_payload_bytes", {"message is larger than 10 bytes"}}}));
 }
@@ -277,13 +290,15 @@ TEST_F(RestEndpointsTest, UnavailableIs503AndOtherErrorsAre500) {
 
 TEST_F(RestEndpointsTest, MessageEndpoints) {
   broker_->publish_response.add_messages()->set_message_json(R"({"uuid":"u1","message":"hi"})");
-  Reply published = Post("/message", json::array({{{"channel", "a"}, {"user", "u"}, {"message", "hi"}, {"k", 1}}}));
+  Reply published = Post(
+      "/message", json::array({{{"channel", "a"}, {"user", "u"}, {"message", "hi"}, {"k", 1}}}));
   ASSERT_EQ(published.status, 200) << published.body;
   EXPECT_EQ(Body(published), json::array({{{"uuid", "u1"}, {"message", "hi"}}}));
   EXPECT_EQ(json::parse(broker_->publish_request.publications(0).extra_json()), json({{"k", 1}}));
 
   broker_->edit_response.add_messages_json(R"({"uuid":"u1","message":"edited"})");
-  Reply edited = Call(http::verb::patch, "/message", json::array({{{"uuid", kConnId}, {"message", "edited"}}}).dump());
+  Reply edited = Call(http::verb::patch, "/message",
+                      json::array({{{"uuid", kConnId}, {"message", "edited"}}}).dump());
   ASSERT_EQ(edited.status, 200) << edited.body;
   EXPECT_EQ(Body(edited)[0]["message"], "edited");
 

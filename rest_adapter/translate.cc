@@ -23,15 +23,18 @@ v1::InfoOptions ReadInfoOptions(const Json& body, FieldErrors& errors) {
   FieldErrors nested;
   if (auto value = ReadBool(*info, "include_history", nested)) options.set_include_history(*value);
   if (auto value = ReadBool(*info, "include_users", nested)) options.set_include_users(*value);
-  if (auto value = ReadBool(*info, "include_connections", nested)) options.set_include_connections(*value);
-  if (auto value = ReadBool(*info, "return_public_state", nested)) options.set_return_public_state(*value);
+  if (auto value = ReadBool(*info, "include_connections", nested))
+    options.set_include_connections(*value);
+  if (auto value = ReadBool(*info, "return_public_state", nested))
+    options.set_return_public_state(*value);
   if (auto value = ReadStringList(*info, "exclude_channels", nested))
     for (const std::string& name : *value) options.add_exclude_channels(name);
   errors.AddNested("info", nested);
   return options;
 }
 
-std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs, FieldErrors& errors) {
+std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
+                                                            FieldErrors& errors) {
   std::map<std::string, v1::ChannelConfig> result;
   for (const auto& [name, raw] : configs.items()) {
     FieldErrors nested;
@@ -46,8 +49,10 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
     if (auto v = ReadBool(raw, "notify_presence", nested)) config.set_notify_presence(*v);
     if (auto v = ReadBool(raw, "store_history", nested)) config.set_store_history(*v);
     if (auto v = ReadInt(raw, "history_size", nested)) {
-      if (*v < 0 || *v > common::kMaxRequestedHistorySize) nested.Add("history_size", "Must be greater than or equal to 0.");
-      else config.set_history_size(static_cast<int32_t>(*v));
+      if (*v < 0 || *v > common::kMaxRequestedHistorySize)
+        nested.Add("history_size", "Must be greater than or equal to 0.");
+      else
+        config.set_history_size(static_cast<int32_t>(*v));
     }
     if (auto v = ReadBool(raw, "broadcast_presence_with_user_lists", nested))
       config.set_broadcast_presence_with_user_lists(*v);
@@ -62,7 +67,8 @@ std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
 
 Json ChannelInfoToJson(const v1::ChannelInfo& info, bool with_connections) {
   Json history = Json::array();
-  for (const std::string& message : info.history_json()) history.push_back(ParseStoredJson(message));
+  for (const std::string& message : info.history_json())
+    history.push_back(ParseStoredJson(message));
   const v1::ChannelSettings& s = info.settings();
   Json json = {
       {"uuid", info.uuid()},
@@ -82,7 +88,8 @@ Json ChannelInfoToJson(const v1::ChannelInfo& info, bool with_connections) {
       {"users", Json(std::vector<std::string>(info.users().begin(), info.users().end()))},
   };
   if (with_connections)
-    json["connections"] = std::vector<std::string>(info.connections().begin(), info.connections().end());
+    json["connections"] =
+        std::vector<std::string>(info.connections().begin(), info.connections().end());
   // Only on a channel too large for one page (never on what 0.7 could answer).
   if (info.truncated()) json["truncated"] = true;
   return json;
@@ -90,7 +97,8 @@ Json ChannelInfoToJson(const v1::ChannelInfo& info, bool with_connections) {
 
 Json ChannelsInfoToJson(const v1::ChannelsInfo& info, bool with_connections) {
   Json channels = Json::object();
-  for (const auto& [name, channel] : info.channels()) channels[name] = ChannelInfoToJson(channel, with_connections);
+  for (const auto& [name, channel] : info.channels())
+    channels[name] = ChannelInfoToJson(channel, with_connections);
   Json users = Json::array();
   for (const v1::UserInfo& user : info.users())
     users.push_back({{"user", user.user()}, {"state", ParseStoredJson(user.state_json())}});
@@ -118,13 +126,15 @@ std::string FormatUptime(double seconds) {
 
 Json AdminInfoToJson(const v1::AdminInfoResponse& info) {
   Json channels = Json::array();
-  for (const v1::ChannelInfo& channel : info.channels()) channels.push_back(ChannelInfoToJson(channel, true));
+  for (const v1::ChannelInfo& channel : info.channels())
+    channels.push_back(ChannelInfoToJson(channel, true));
   Json users = Json::array();
   for (const v1::AdminUser& user : info.users()) {
     Json entry = {{"user", user.user()},
                   {"uuid", user.uuid()},
                   {"state", ParseStoredJson(user.state_json())},
-                  {"connections", std::vector<std::string>(user.connections().begin(), user.connections().end())}};
+                  {"connections",
+                   std::vector<std::string>(user.connections().begin(), user.connections().end())}};
     if (user.truncated()) entry["truncated"] = true;
     users.push_back(std::move(entry));
   }

@@ -17,7 +17,8 @@ Json ParseStoredJson(const std::string& text);
 // exclude_channels=[], include_connections=false, return_public_state=false.
 v1::InfoOptions ReadInfoOptions(const Json& body, FieldErrors& errors);
 // {channel: {notify_presence, store_history, history_size, ...}}.
-std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs, FieldErrors& errors);
+std::map<std::string, v1::ChannelConfig> ReadChannelConfigs(const Json& configs,
+                                                            FieldErrors& errors);
 
 Json ChannelInfoToJson(const v1::ChannelInfo& info, bool with_connections);
 // {"channels": {name: info}, "users": [{user, state}]}.

@@ -8,7 +8,8 @@ namespace channelstream::rest {
 namespace {
 
 TEST(ValidationTest, MarshmallowMessagesPerField) {
-  Json body = {{"name", 5}, {"flag", "yes"}, {"list", {"a", 3}}, {"short", ""}, {"state", {{"k", {1}}}}};
+  Json body = {
+      {"name", 5}, {"flag", "yes"}, {"list", {"a", 3}}, {"short", ""}, {"state", {{"k", {1}}}}};
   FieldErrors errors;
   EXPECT_FALSE(ReadString(body, "name", errors));
   EXPECT_FALSE(ReadString(body, "missing", errors, /*required=*/true));
@@ -26,7 +27,10 @@ TEST(ValidationTest, MarshmallowMessagesPerField) {
 }
 
 TEST(ValidationTest, ValidValuesPass) {
-  Json body = {{"name", "alice"}, {"flag", true}, {"list", {"a", "b"}}, {"state", {{"s", "x"}, {"n", 1.5}, {"z", nullptr}}}};
+  Json body = {{"name", "alice"},
+               {"flag", true},
+               {"list", {"a", "b"}},
+               {"state", {{"s", "x"}, {"n", 1.5}, {"z", nullptr}}}};
   FieldErrors errors;
   EXPECT_EQ(ReadString(body, "name", errors, true, 1, 512), "alice");
   EXPECT_EQ(ReadBool(body, "flag", errors), true);
@@ -51,7 +55,8 @@ TEST(TranslateTest, InfoOptionsHave07Defaults) {
   EXPECT_FALSE(info.include_connections());
   EXPECT_FALSE(info.return_public_state());
   EXPECT_EQ(info.exclude_channels_size(), 0);
-  info = ReadInfoOptions({{"info", {{"include_history", false}, {"exclude_channels", {"x"}}}}}, errors);
+  info = ReadInfoOptions({{"info", {{"include_history", false}, {"exclude_channels", {"x"}}}}},
+                         errors);
   EXPECT_FALSE(info.include_history());
   ASSERT_EQ(info.exclude_channels_size(), 1);
   EXPECT_TRUE(errors.empty()) << errors.json();
@@ -79,17 +84,21 @@ TEST(OpenApiTest, DescribesEveryEndpoint) {
   Json doc = OpenApiDocument("http", "example.test:8000", "1.2.3", /*client_endpoints=*/true);
   EXPECT_EQ(doc["openapi"], "3.0.3");
   EXPECT_EQ(doc["servers"][0]["url"], "http://example.test:8000");
-  for (const char* path : {"/connect", "/subscribe", "/unsubscribe", "/user_state", "/channel_config", "/info"})
+  for (const char* path :
+       {"/connect", "/subscribe", "/unsubscribe", "/user_state", "/channel_config", "/info"})
     EXPECT_TRUE(doc["paths"][path].contains("post")) << path;
-  for (const char* method : {"post", "patch", "delete"}) EXPECT_TRUE(doc["paths"]["/message"].contains(method));
+  for (const char* method : {"post", "patch", "delete"})
+    EXPECT_TRUE(doc["paths"]["/message"].contains(method));
   EXPECT_TRUE(doc["paths"].contains("/admin/admin.json"));
-  for (const char* path : {"/ws", "/listen", "/disconnect"}) EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  for (const char* path : {"/ws", "/listen", "/disconnect"})
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
   // Every $ref resolves.
   std::function<void(const Json&)> check = [&](const Json& node) {
     if (node.is_object()) {
       auto ref = node.find("$ref");
       if (ref != node.end()) {
-        std::string name = ref->get<std::string>().substr(std::string("#/components/schemas/").size());
+        std::string name =
+            ref->get<std::string>().substr(std::string("#/components/schemas/").size());
         EXPECT_TRUE(doc["components"]["schemas"].contains(name)) << name;
       }
       for (const auto& [key, child] : node.items()) check(child);
@@ -104,7 +113,8 @@ TEST(OpenApiTest, DescribesEveryEndpoint) {
 // must not offer them (the gateways serve them).
 TEST(OpenApiTest, LeavesOutClientEndpointsServedByGateways) {
   Json doc = OpenApiDocument("http", "example.test:8000", "1.2.3", /*client_endpoints=*/false);
-  for (const char* path : {"/ws", "/listen", "/disconnect"}) EXPECT_FALSE(doc["paths"].contains(path)) << path;
+  for (const char* path : {"/ws", "/listen", "/disconnect"})
+    EXPECT_FALSE(doc["paths"].contains(path)) << path;
   for (const char* path : {"/connect", "/message", "/info", "/admin/admin.json"})
     EXPECT_TRUE(doc["paths"].contains(path)) << path;
 }

@@ -42,8 +42,9 @@ bool LengthOk(size_t length, size_t min_length, size_t max_length) {
 
 }  // namespace
 
-std::optional<std::string> ReadString(const Json& object, const std::string& field, FieldErrors& errors,
-                                      bool required, size_t min_length, size_t max_length) {
+std::optional<std::string> ReadString(const Json& object, const std::string& field,
+                                      FieldErrors& errors, bool required, size_t min_length,
+                                      size_t max_length) {
   const Json* value = Find(object, field, errors, required);
   if (value == nullptr) return std::nullopt;
   if (!value->is_string()) {
@@ -73,7 +74,8 @@ std::optional<bool> ReadBool(const Json& object, const std::string& field, Field
   return std::nullopt;
 }
 
-std::optional<long long> ReadInt(const Json& object, const std::string& field, FieldErrors& errors) {
+std::optional<long long> ReadInt(const Json& object, const std::string& field,
+                                 FieldErrors& errors) {
   const Json* value = Find(object, field, errors, false);
   if (value == nullptr) return std::nullopt;
   if (value->is_number_integer()) return value->get<long long>();
@@ -96,7 +98,8 @@ std::optional<std::vector<std::string>> ReadStringList(const Json& object, const
     const Json& item = (*value)[i];
     if (!item.is_string()) {
       item_errors.Add(std::to_string(i), "Not a valid string.");
-    } else if (!LengthOk(common::Utf8Length(item.get_ref<const std::string&>()), min_length, max_length)) {
+    } else if (!LengthOk(common::Utf8Length(item.get_ref<const std::string&>()), min_length,
+                         max_length)) {
       item_errors.Add(std::to_string(i), LengthMessage(min_length, max_length));
     } else {
       items.push_back(item.get<std::string>());

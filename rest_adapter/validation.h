@@ -2,11 +2,10 @@
 // field name, and the whole map becomes the 422 body {"field": ["message", ...]}.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace channelstream::rest {
 
@@ -18,7 +17,8 @@ inline constexpr const char* kInvalidType = "Invalid input type.";
 class FieldErrors {
  public:
   void Add(const std::string& field, const std::string& message);
-  // Nests another object's errors under `field` (list items are named by index, as marshmallow does).
+  // Nests another object's errors under `field` (list items are named by index, as marshmallow
+  // does).
   void AddNested(const std::string& field, const FieldErrors& nested);
   bool empty() const { return errors_.empty(); }
   const Json& json() const { return errors_; }
@@ -30,9 +30,9 @@ class FieldErrors {
 // Lengths are counted in characters, as 0.7 (Python) counts them.
 // Each reader looks up `field` in `object`. Absent (or null where allowed): returns nullopt
 // and, when `required`, records kMissing. Wrong type: records marshmallow's message.
-std::optional<std::string> ReadString(const Json& object, const std::string& field, FieldErrors& errors,
-                                      bool required = false, size_t min_length = 0,
-                                      size_t max_length = 0);
+std::optional<std::string> ReadString(const Json& object, const std::string& field,
+                                      FieldErrors& errors, bool required = false,
+                                      size_t min_length = 0, size_t max_length = 0);
 std::optional<bool> ReadBool(const Json& object, const std::string& field, FieldErrors& errors);
 std::optional<long long> ReadInt(const Json& object, const std::string& field, FieldErrors& errors);
 // A list of strings, each `min_length..max_length` long (0 = unchecked).

@@ -26,8 +26,10 @@ int MakeConfig(int argc, char** argv, char** envp) {
   std::string output;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if ((arg == "-o" || arg == "--output") && i + 1 < argc) output = argv[++i];
-    else return Fail("make_config: unexpected argument '" + arg + "'\n" + kUsage);
+    if ((arg == "-o" || arg == "--output") && i + 1 < argc)
+      output = argv[++i];
+    else
+      return Fail("make_config: unexpected argument '" + arg + "'\n" + kUsage);
   }
   common::Config config;
   absl::Status env = config.LoadEnvironment(envp);
@@ -41,7 +43,8 @@ int MakeConfig(int argc, char** argv, char** envp) {
   // Under `bazel run` the working directory is the runfiles tree; resolve relative paths
   // against the directory the user ran bazel from.
   const char* invoked_from = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (output[0] != '/' && invoked_from != nullptr) output = std::string(invoked_from) + "/" + output;
+  if (output[0] != '/' && invoked_from != nullptr)
+    output = std::string(invoked_from) + "/" + output;
   std::ofstream file(output, std::ios::trunc);
   file << *ini;
   file.close();
@@ -60,6 +63,7 @@ int main(int argc, char** argv, char** envp) {
     std::cout << channelstream::tools::kUsage;
     return 0;
   }
-  return channelstream::tools::Fail((command.empty() ? std::string("missing command") : "unknown command '" + command + "'") +
-                             "\n" + channelstream::tools::kUsage);
+  return channelstream::tools::Fail(
+      (command.empty() ? std::string("missing command") : "unknown command '" + command + "'") +
+      "\n" + channelstream::tools::kUsage);
 }

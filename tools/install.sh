@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # build (clang + its runtime libraries, lld, llvm-symbolizer: the libFuzzer build, --config=fuzz)
   bazel-bootstrap g++ libc6-dev clang libclang-rt-14-dev lld llvm
+  # the format check of the test command (tools/format.sh, .clang-format)
+  clang-format
   # libraries (all system packages: the build downloads nothing)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libboost-system-dev libabsl-dev nlohmann-json3-dev libssl-dev zlib1g-dev

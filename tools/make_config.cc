@@ -15,10 +15,11 @@ absl::StatusOr<std::string> RenderIni(const common::Config& config) {
   for (const common::ConfigKey& key : common::AllConfigKeys()) {
     const std::string value = config.GetString(key.name);
     if (absl::StrContains(value, '\n') || absl::StrContains(value, '\r'))
-      return absl::InvalidArgumentError(absl::StrCat(key.name, ": a value with a line break cannot go in an ini file"));
-    absl::StrAppend(&text, "\n# ", key.help, "\n# default: ",
-                    *key.default_value == '\0' ? "(empty)" : key.default_value, "; read by: ", key.used_by, "\n",
-                    key.name, " = ", value, "\n");
+      return absl::InvalidArgumentError(
+          absl::StrCat(key.name, ": a value with a line break cannot go in an ini file"));
+    absl::StrAppend(&text, "\n# ", key.help,
+                    "\n# default: ", *key.default_value == '\0' ? "(empty)" : key.default_value,
+                    "; read by: ", key.used_by, "\n", key.name, " = ", value, "\n");
   }
   return text;
 }

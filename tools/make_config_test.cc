@@ -11,7 +11,9 @@ TEST(MakeConfigTest, EveryKeyWithItsDefaultAndHelp) {
   absl::StatusOr<std::string> ini = RenderIni(common::Config());
   ASSERT_TRUE(ini.ok()) << ini.status();
   for (const common::ConfigKey& key : common::AllConfigKeys()) {
-    EXPECT_TRUE(absl::StrContains(*ini, std::string("\n") + key.name + " = " + key.default_value + "\n")) << key.name;
+    EXPECT_TRUE(
+        absl::StrContains(*ini, std::string("\n") + key.name + " = " + key.default_value + "\n"))
+        << key.name;
     EXPECT_TRUE(absl::StrContains(*ini, key.help)) << key.name;
   }
 }
@@ -27,7 +29,8 @@ TEST(MakeConfigTest, RoundTripsThroughTheIniLoaderWithEnvironmentValues) {
   common::Config loaded;
   ASSERT_TRUE(loaded.LoadIniText(*ini, "generated.ini").ok());
   EXPECT_EQ(loaded.GetInt("port"), 9123);
-  EXPECT_EQ(loaded.GetList("allow_cors"), (std::vector<std::string>{"http://a.example", "http://b.example"}));
+  EXPECT_EQ(loaded.GetList("allow_cors"),
+            (std::vector<std::string>{"http://a.example", "http://b.example"}));
   EXPECT_EQ(loaded.values(), from_env.values());
 }
 

@@ -8,12 +8,11 @@
 // and dumps the same after parsing its dump again.
 #include <algorithm>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
 #include "common/config.h"
@@ -27,7 +26,10 @@ using channelstream::fuzz::FuzzInput;
 using Json = nlohmann::json;
 
 // Small depths, the deployed default (the config key table's max_json_depth), and nonsense.
-const int kDepths[] = {1, 2, 3, 4, 5, 8, 16, static_cast<int>(channelstream::common::Config().GetInt("max_json_depth")), 0, -1};
+const int kDepths[] = {
+    1, 2, 3,  4,
+    5, 8, 16, static_cast<int>(channelstream::common::Config().GetInt("max_json_depth")),
+    0, -1};
 
 // Container nesting of a JSON text (brackets outside strings): for valid JSON, the value's depth.
 int TextDepth(std::string_view text) {
@@ -36,8 +38,10 @@ int TextDepth(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '\0') {
       break;  // nlohmann's lexer ends the input at a NUL byte (iterator input too): so does ours
     } else if (c == '"') {
@@ -75,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   BoundedJsonResult result = ParseBoundedJson(text, max_depth);
   // nlohmann's parser keeps its own stack (no recursion) and its destructor is iterative too, so
-  // the reference may build values of any depth; it is only compared, dumped or copied when shallow.
+  // the reference may build values of any depth; it is only compared, dumped or copied when
+  // shallow.
   const Json reference = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false,
                                      /*ignore_comments=*/false);
   const bool reference_ok = !reference.is_discarded();

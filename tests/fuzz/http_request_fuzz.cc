@@ -1,23 +1,24 @@
 // Fuzzes HTTP request parsing as common/http_server.cc does it: Boost.Beast's
-// request_parser<string_body> with a 16 KiB header limit and the body limit (max_request_body_bytes,
-// or max_unauthenticated_body_bytes once the headers are in), fed the bytes in pieces through
-// put(), then the request target through common/query.h. Input: [flags][split seed][bytes...].
+// request_parser<string_body> with a 16 KiB header limit and the body limit
+// (max_request_body_bytes, or max_unauthenticated_body_bytes once the headers are in), fed the
+// bytes in pieces through put(), then the request target through common/query.h. Input:
+// [flags][split seed][bytes...].
 //
 // Checks: the parser never consumes more than it was given; the bytes parsed whole and in pieces
-// both fail (the same way when it is the body limit) or give the same request; a complete request keeps within the header limit
-// (as Beast applies it: see below) and the body limit (a Content-Length body is exactly that
-// long); written out again it parses back to the same request; the fields the server reads can
-// be read; ParseTarget of the target agrees with PercentDecode of its path.
+// both fail (the same way when it is the body limit) or give the same request; a complete request
+// keeps within the header limit (as Beast applies it: see below) and the body limit (a
+// Content-Length body is exactly that long); written out again it parses back to the same request;
+// the fields the server reads can be read; ParseTarget of the target agrees with PercentDecode of
+// its path.
 #include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
 #include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http.hpp>
 
 #include "common/query.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -68,7 +69,8 @@ Outcome Parse(std::string_view bytes, Splitter splitter, bool unauthenticated) {
     if (offset < bytes.size()) {
       const size_t left = bytes.size() - offset;
       // A read delivers at least one byte; Beast wants more bytes after need_more.
-      const size_t size = calls++ > 2 * bytes.size() + 16 ? left : std::max<size_t>(1, splitter.Next(left));
+      const size_t size =
+          calls++ > 2 * bytes.size() + 16 ? left : std::max<size_t>(1, splitter.Next(left));
       buffer.append(bytes.substr(offset, size));
       offset += size;
     } else {
@@ -138,8 +140,10 @@ void Inspect(const http::request<http::string_body>& request) {
   (void)request.count("x-channelstream-secret");
   const std::string_view target(request.target().data(), request.target().size());
   const channelstream::common::RequestTarget parsed = channelstream::common::ParseTarget(target);
-  FUZZ_CHECK(parsed.path == channelstream::common::PercentDecode(target.substr(0, target.find('?')), false));
-  for (const auto& [key, value] : parsed.params) FUZZ_CHECK(parsed.Find(key) != nullptr && *parsed.Find(key) == value);
+  FUZZ_CHECK(parsed.path ==
+             channelstream::common::PercentDecode(target.substr(0, target.find('?')), false));
+  for (const auto& [key, value] : parsed.params)
+    FUZZ_CHECK(parsed.Find(key) != nullptr && *parsed.Find(key) == value);
 }
 
 }  // namespace

@@ -50,9 +50,11 @@ std::string Encode(std::string_view text, uint8_t flags, std::string_view keep =
   return out;
 }
 
-std::string EncodeTarget(const std::string& path, const std::vector<std::pair<std::string, std::string>>& params,
+std::string EncodeTarget(const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& params,
                          uint8_t flags) {
-  std::string target = Encode(path, flags & 1, "/");  // a '+' in the path is no space: keep it encoded
+  std::string target =
+      Encode(path, flags & 1, "/");  // a '+' in the path is no space: keep it encoded
   if (params.empty() && !(flags & 4)) return target;
   target.push_back('?');
   for (size_t i = 0; i < params.size(); ++i) {
@@ -79,7 +81,8 @@ void CheckParsed(std::string_view target, const RequestTarget& parsed, uint8_t f
   FUZZ_CHECK(parsed.Find(absent) == nullptr);
 
   // Canonical form: encoded again, it parses to the same target.
-  std::vector<std::pair<std::string, std::string>> params(parsed.params.begin(), parsed.params.end());
+  std::vector<std::pair<std::string, std::string>> params(parsed.params.begin(),
+                                                          parsed.params.end());
   const RequestTarget again = ParseTarget(EncodeTarget(parsed.path, params, flags));
   FUZZ_CHECK(again.path == parsed.path && again.params == parsed.params);
 }
@@ -91,7 +94,8 @@ void CheckPercentDecode(std::string_view text, uint8_t flags) {
     const bool plain = text.find('%') == std::string_view::npos &&
                        (!plus_is_space || text.find('+') == std::string_view::npos);
     if (plain) FUZZ_CHECK(decoded == text);
-    FUZZ_CHECK(PercentDecode(Encode(text, plus_is_space ? flags : flags & 1), plus_is_space) == text);
+    FUZZ_CHECK(PercentDecode(Encode(text, plus_is_space ? flags : flags & 1), plus_is_space) ==
+               text);
   }
 }
 
@@ -112,7 +116,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The text as a raw request target.
   const RequestTarget parsed = ParseTarget(text);
   CheckParsed(text, parsed, flags);
-  for (const auto& entry : parsed.params) FUZZ_CHECK(IsValidCallbackName(entry.second) == CallbackRule(entry.second));
+  for (const auto& entry : parsed.params)
+    FUZZ_CHECK(IsValidCallbackName(entry.second) == CallbackRule(entry.second));
   FUZZ_CHECK(IsValidCallbackName(text) == CallbackRule(text));
   CheckPercentDecode(text, flags);
 

@@ -7,12 +7,12 @@
 // error; reading is deterministic; an accepted request holds what the broker expects: names within
 // their lengths (in characters), canonical lowercase UUIDs, canonical timestamps, and `_json`
 // fields that parse again within the depth limit (objects where the broker wants objects).
+#include <google/protobuf/util/message_differencer.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <google/protobuf/util/message_differencer.h>
 
 #include "absl/time/time.h"
 #include "common/bounded_json.h"
@@ -40,7 +40,8 @@ void CheckErrorObject(const Json& errors) {
   for (const auto& [field, value] : errors.items()) {
     if (value.is_array()) {
       FUZZ_CHECK(!value.empty());
-      for (const Json& message : value) FUZZ_CHECK(message.is_string() && !message.get_ref<const std::string&>().empty());
+      for (const Json& message : value)
+        FUZZ_CHECK(message.is_string() && !message.get_ref<const std::string&>().empty());
     } else {
       CheckErrorObject(value);
     }
@@ -70,7 +71,8 @@ void CheckTimestamp(const std::string& timestamp) {
 
 // A `_json` field as the broker reads it: valid, within the depth limit, an object if required.
 void CheckJson(const std::string& text, bool object) {
-  channelstream::common::BoundedJsonResult parsed = channelstream::common::ParseBoundedJson(text, kDepth);
+  channelstream::common::BoundedJsonResult parsed =
+      channelstream::common::ParseBoundedJson(text, kDepth);
   FUZZ_CHECK(parsed.ok());
   if (object) FUZZ_CHECK(parsed.value.is_object());
 }
@@ -83,9 +85,11 @@ void CheckRequest(const v1::ConnectRequest& request) {
   if (!request.user_state_json().empty()) CheckJson(request.user_state_json(), true);
   if (!request.has_state_public_keys()) FUZZ_CHECK(request.state_public_keys().values().empty());
   // Presented positions: bounded, at most one for the private stream (channel empty).
-  FUZZ_CHECK(static_cast<size_t>(request.since_size()) <= channelstream::common::kMaxPresentedPositions);
+  FUZZ_CHECK(static_cast<size_t>(request.since_size()) <=
+             channelstream::common::kMaxPresentedPositions);
   int private_streams = 0;
-  for (const v1::Position& position : request.since()) private_streams += position.channel().empty();
+  for (const v1::Position& position : request.since())
+    private_streams += position.channel().empty();
   FUZZ_CHECK(private_streams <= 1);
 }
 
@@ -167,9 +171,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Json body = nullptr;  // an empty body
   if (!text.empty()) {
-    channelstream::common::BoundedJsonResult parsed = channelstream::common::ParseBoundedJson(text, kDepth);
+    channelstream::common::BoundedJsonResult parsed =
+        channelstream::common::ParseBoundedJson(text, kDepth);
     if (parsed.error == channelstream::common::BoundedJsonResult::Error::kTooDeep) {
-      const Json error = rest::ErrorAtPath(parsed.path, channelstream::common::TooDeepMessage(kDepth));
+      const Json error =
+          rest::ErrorAtPath(parsed.path, channelstream::common::TooDeepMessage(kDepth));
       CheckErrorObject(error);
       FUZZ_CHECK(!error.dump().empty());
       return 0;
@@ -178,15 +184,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     body = std::move(parsed.value);
   }
   switch (endpoint) {
-    case 0: Read(body, rest::ReadConnectRequest); break;
-    case 1: Read(body, rest::ReadSubscribeRequest); break;
-    case 2: Read(body, rest::ReadUnsubscribeRequest); break;
-    case 3: Read(body, rest::ReadUserStateRequest); break;
-    case 4: Read(body, rest::ReadPublishRequest); break;
-    case 5: Read(body, rest::ReadEditMessagesRequest); break;
-    case 6: Read(body, rest::ReadDeleteMessagesRequest); break;
-    case 7: Read(body, rest::ReadChannelConfigRequest); break;
-    default: Read(body, rest::ReadInfoRequest); break;
+    case 0:
+      Read(body, rest::ReadConnectRequest);
+      break;
+    case 1:
+      Read(body, rest::ReadSubscribeRequest);
+      break;
+    case 2:
+      Read(body, rest::ReadUnsubscribeRequest);
+      break;
+    case 3:
+      Read(body, rest::ReadUserStateRequest);
+      break;
+    case 4:
+      Read(body, rest::ReadPublishRequest);
+      break;
+    case 5:
+      Read(body, rest::ReadEditMessagesRequest);
+      break;
+    case 6:
+      Read(body, rest::ReadDeleteMessagesRequest);
+      break;
+    case 7:
+      Read(body, rest::ReadChannelConfigRequest);
+      break;
+    default:
+      Read(body, rest::ReadInfoRequest);
+      break;
   }
   return 0;
 }

@@ -22,7 +22,8 @@ using channelstream::fuzz::FuzzInput;
 
 bool Base64UrlAlphabet(const std::string& text) {
   for (char c : text)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
       return false;
   return true;
 }
@@ -85,17 +86,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(changed.size() < token.size() && token.compare(0, changed.size(), changed) == 0 &&
                token[changed.size()] == '.');
   }
-  FUZZ_CHECK(channelstream::common::VerifyTimestamped(secret + "x", token, now, max_age).status().code() ==
-             absl::StatusCode::kPermissionDenied);
+  FUZZ_CHECK(
+      channelstream::common::VerifyTimestamped(secret + "x", token, now, max_age).status().code() ==
+      absl::StatusCode::kPermissionDenied);
 
   // The value as a token (the seeds hold real ones): never a crash; accepted means it was signed.
-  absl::StatusOr<channelstream::common::VerifiedToken> raw = channelstream::common::VerifyTimestamped(secret, value, now, max_age);
+  absl::StatusOr<channelstream::common::VerifiedToken> raw =
+      channelstream::common::VerifyTimestamped(secret, value, now, max_age);
   const absl::StatusCode code = raw.status().code();
   FUZZ_CHECK(code == absl::StatusCode::kOk || code == absl::StatusCode::kPermissionDenied ||
              code == absl::StatusCode::kDeadlineExceeded);
   if (raw.ok()) {
-    FUZZ_CHECK(value.compare(0, raw->value.size(), raw->value) == 0 && value[raw->value.size()] == '.');
-    FUZZ_CHECK(max_age == absl::ZeroDuration() || (raw->age <= max_age && raw->age >= -absl::Seconds(1)));
+    FUZZ_CHECK(value.compare(0, raw->value.size(), raw->value) == 0 &&
+               value[raw->value.size()] == '.');
+    FUZZ_CHECK(max_age == absl::ZeroDuration() ||
+               (raw->age <= max_age && raw->age >= -absl::Seconds(1)));
   }
 
   // Helpers.

@@ -19,13 +19,13 @@
 
 namespace {
 
-using channelstream::gateway::IsValidUtf8;
 using channelstream::common::Utf8Length;
-using channelstream::gateway::Utf8Validator;
 using channelstream::fuzz::DecodeUtf8;
 using channelstream::fuzz::FuzzInput;
 using channelstream::fuzz::ScanUtf8;
 using channelstream::fuzz::Splitter;
+using channelstream::gateway::IsValidUtf8;
+using channelstream::gateway::Utf8Validator;
 
 // True when `tail` (a sequence cut short) can still be completed into a well-formed one.
 bool Completable(std::string_view tail) {
@@ -91,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Utf8Validator validator;
   FUZZ_CHECK(Incremental(validator, text, Splitter(0, 0)) == valid);
   validator.Reset();
-  FUZZ_CHECK(Incremental(validator, text, Splitter(seed | 1, 1)) == valid);  // bytes and empty pieces
+  FUZZ_CHECK(Incremental(validator, text, Splitter(seed | 1, 1)) ==
+             valid);  // bytes and empty pieces
   validator.Reset();
   FUZZ_CHECK(Incremental(validator, text, Splitter(seed, 1 + seed % 7)) == valid);
   // Reset() forgets a failure or a cut sequence.

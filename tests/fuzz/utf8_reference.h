@@ -36,7 +36,8 @@ inline size_t DecodeUtf8(std::string_view text, size_t i, uint32_t* code_point) 
     value = (value << 6) | (byte & 0x3F);
   }
   static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (value < kSmallest[length] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+  if (value < kSmallest[length] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
+    return 0;
   *code_point = value;
   return length;
 }

@@ -31,14 +31,16 @@ struct Outcome {
 bool SameEvents(const std::vector<ClientEvent>& a, const std::vector<ClientEvent>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].kind != b[i].kind || a[i].payload != b[i].payload || a[i].close_code != b[i].close_code)
+    if (a[i].kind != b[i].kind || a[i].payload != b[i].payload ||
+        a[i].close_code != b[i].close_code)
       return false;
   return true;
 }
 
 // RFC 6455 7.4 and the IANA registry: codes a peer may put on the wire.
 bool WireCloseCode(uint16_t code) {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
 }
 
 // Feeds `stream` in the pieces `splitter` draws, checking the per-call invariants.
@@ -55,7 +57,8 @@ Outcome Parse(const std::string& stream, size_t limit, Splitter splitter) {
     ++calls;
     const size_t before = outcome.events.size();
     const bool closed_before = before > 0 && outcome.events.back().kind == ClientEvent::kClose;
-    const bool ok = parser.Feed(reinterpret_cast<const uint8_t*>(stream.data()) + offset, size, &outcome.events);
+    const bool ok = parser.Feed(reinterpret_cast<const uint8_t*>(stream.data()) + offset, size,
+                                &outcome.events);
     offset += size;
     FUZZ_CHECK(ok == !parser.failed());
     if (refused) FUZZ_CHECK(!ok && outcome.events.size() == before);  // nothing after a failure

@@ -105,13 +105,15 @@ class FakeBroker final : public v1::Broker::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GatewayStream(grpc::ServerContext* context,
-                             grpc::ServerReaderWriter<v1::GatewayDown, v1::GatewayUp>* raw) override {
+  grpc::Status GatewayStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::GatewayDown, v1::GatewayUp>* raw) override {
     auto stream = std::make_shared<Stream>();
     stream->context = context;
     stream->raw = raw;
     v1::GatewayUp up;
-    if (!raw->Read(&up) || !up.has_hello()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "hello: missing");
+    if (!raw->Read(&up) || !up.has_hello())
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "hello: missing");
     {
       std::lock_guard<std::mutex> lock(mutex_);
       streams_.push_back(stream);

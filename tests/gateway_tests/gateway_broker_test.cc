@@ -8,9 +8,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "broker/broker_runtime.h"
 #include "channelstream.grpc.pb.h"
@@ -137,15 +136,17 @@ class GatewayBrokerTest : public ::testing::Test {
   template <typename Pred>
   nlohmann::json ReadMessage(WsClient& client, Pred pred, double timeout = 5) {
     nlohmann::json found;
-    client.ReadUntil([&](const std::string& frame) {
-      for (const auto& item : nlohmann::json::parse(frame)) {
-        if (item.value("type", "") == "message" && pred(item)) {
-          found = item;
-          return true;
-        }
-      }
-      return false;
-    }, timeout);
+    client.ReadUntil(
+        [&](const std::string& frame) {
+          for (const auto& item : nlohmann::json::parse(frame)) {
+            if (item.value("type", "") == "message" && pred(item)) {
+              found = item;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
     return found;
   }
 
@@ -169,8 +170,12 @@ TEST_F(GatewayBrokerTest, ConnIdFromConnectWorksOnEitherGateway) {
   nlohmann::json got_first, got_second;
   for (int n = 0; n < 20 && (got_first.is_null() || got_second.is_null()); ++n) {
     Publish("room", {{"n", n}});
-    if (got_first.is_null()) got_first = ReadMessage(*on_first, [](const auto&) { return true; }, 0.3);
-    if (got_second.is_null()) got_second = ReadMessage(*on_second, [](const auto&) { return true; }, 0.3);
+    if (got_first.is_null())
+      got_first = ReadMessage(
+          *on_first, [](const auto&) { return true; }, 0.3);
+    if (got_second.is_null())
+      got_second = ReadMessage(
+          *on_second, [](const auto&) { return true; }, 0.3);
   }
   ASSERT_FALSE(got_first.is_null());
   ASSERT_FALSE(got_second.is_null());
@@ -188,7 +193,8 @@ TEST_F(GatewayBrokerTest, ReconnectToAnotherGatewayGetsCatchup) {
   nlohmann::json live;
   for (int n = 0; n < 20 && live.is_null(); ++n) {
     Publish("news", {{"live", n}});
-    live = ReadMessage(*client, [](const auto&) { return true; }, 0.3);
+    live = ReadMessage(
+        *client, [](const auto&) { return true; }, 0.3);
   }
   ASSERT_FALSE(live.is_null());  // (a publish that beat the attach arrives as catch-up)
 
@@ -197,12 +203,14 @@ TEST_F(GatewayBrokerTest, ReconnectToAnotherGatewayGetsCatchup) {
   ASSERT_TRUE(WaitOpenGateways(1));
   Publish("news", {{"missed", true}});
   auto moved = OpenWs(second.port(), conn);
-  nlohmann::json caught = ReadMessage(*moved, [](const auto& item) { return item["message"].contains("missed"); });
+  nlohmann::json caught =
+      ReadMessage(*moved, [](const auto& item) { return item["message"].contains("missed"); });
   ASSERT_FALSE(caught.is_null());
   EXPECT_EQ(caught["catchup"], true);
   // And live traffic continues on the new gateway.
   Publish("news", {{"after", true}});
-  nlohmann::json after = ReadMessage(*moved, [](const auto& item) { return item["message"].contains("after"); });
+  nlohmann::json after =
+      ReadMessage(*moved, [](const auto& item) { return item["message"].contains("after"); });
   ASSERT_FALSE(after.is_null());
   EXPECT_EQ(after["catchup"], false);
 }
@@ -211,8 +219,10 @@ TEST_F(GatewayBrokerTest, LongPollOnRealBroker) {
   TestGateway& gateway = StartGateway({{"wake_connections_after", "3"}});
   std::string conn = Connect("dave", {"lp"});
   HttpResult result;
-  std::thread poller([&] { result = HttpCall(gateway.port(), http::verb::get, "/listen?conn_id=" + conn); });
-  const bool attached = WaitAttached(1);  // the poll waits wake_connections_after: publish within it
+  std::thread poller(
+      [&] { result = HttpCall(gateway.port(), http::verb::get, "/listen?conn_id=" + conn); });
+  const bool attached =
+      WaitAttached(1);  // the poll waits wake_connections_after: publish within it
   Publish("lp", {{"n", 1}});
   poller.join();
   ASSERT_TRUE(attached) << "the long poll never attached";
@@ -265,7 +275,8 @@ TEST_F(GatewayBrokerTest, KilledGatewayProcessLeavesTheOtherServing) {
       }
     }
     Publish("live", {{"warmup", n}});
-    got = ReadMessage(*victim, [](const auto&) { return true; }, 0.3);
+    got = ReadMessage(
+        *victim, [](const auto&) { return true; }, 0.3);
   }
   ASSERT_FALSE(got.is_null()) << "no delivery through the gateway process";
 
@@ -273,9 +284,12 @@ TEST_F(GatewayBrokerTest, KilledGatewayProcessLeavesTheOtherServing) {
   EXPECT_TRUE(victim->WaitClosed(3));
   ASSERT_TRUE(WaitOpenGateways(1));
   Publish("live", {{"while_down", true}});
-  EXPECT_FALSE(ReadMessage(*other, [](const auto& item) { return item["message"].contains("while_down"); }).is_null());
+  EXPECT_FALSE(ReadMessage(*other, [](const auto& item) {
+                 return item["message"].contains("while_down");
+               }).is_null());
   auto moved = OpenWs(survivor.port(), conn);
-  nlohmann::json caught = ReadMessage(*moved, [](const auto& item) { return item["message"].contains("while_down"); });
+  nlohmann::json caught =
+      ReadMessage(*moved, [](const auto& item) { return item["message"].contains("while_down"); });
   ASSERT_FALSE(caught.is_null());
   EXPECT_EQ(caught["catchup"], true);
 }

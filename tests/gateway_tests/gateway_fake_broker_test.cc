@@ -3,12 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
-
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/config.h"
 #include "common/http_server.h"
@@ -114,8 +112,8 @@ TEST_F(GatewayFakeBrokerTest, OneDeliveryReachesEveryLocalRecipient) {
 
 TEST_F(GatewayFakeBrokerTest, HeartbeatsAndClientTimeout) {
   broker_.AddConnection(kConn);
-  TestGateway& gateway = StartGateway({{"heartbeat_interval", "0.1"}, {"client_timeout", "1"},
-                                       {"ws_ping_interval", "100"}});
+  TestGateway& gateway = StartGateway(
+      {{"heartbeat_interval", "0.1"}, {"client_timeout", "1"}, {"ws_ping_interval", "100"}});
   auto silent = OpenWs(gateway.port(), kConn);
   auto talker = OpenWs(gateway.port(), kConn);
   ASSERT_TRUE(broker_.WaitAttached(kConn, 2));
@@ -157,10 +155,12 @@ TEST_F(GatewayFakeBrokerTest, ClientThatSendsAndHangsUpIsClosedAtOnce) {
   TestGateway& gateway = StartGateway({{"client_timeout", "60"}, {"heartbeat_interval", "100"}});
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket raw(io);
-  raw.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(gateway.port())});
-  const std::string upgrade = std::string("GET /ws?conn_id=") + kConn +
-                              " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  raw.connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(gateway.port())});
+  const std::string upgrade =
+      std::string("GET /ws?conn_id=") + kConn +
+      " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   boost::asio::write(raw, boost::asio::buffer(upgrade));
   std::string answer;
   boost::asio::read_until(raw, boost::asio::dynamic_buffer(answer), "\r\n\r\n");
@@ -185,21 +185,28 @@ TEST_F(GatewayFakeBrokerTest, KickClosesTheClient) {
 TEST_F(GatewayFakeBrokerTest, OriginAllowlist) {
   broker_.AddConnection(kConn);
   TestGateway& gateway = StartGateway({{"allowed_origins", "http://good.example"}});
-  std::map<std::string, std::string> upgrade = {{"Connection", "Upgrade"}, {"Upgrade", "websocket"},
+  std::map<std::string, std::string> upgrade = {{"Connection", "Upgrade"},
+                                                {"Upgrade", "websocket"},
                                                 {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
                                                 {"Sec-WebSocket-Version", "13"},
                                                 {"Origin", "http://evil.example"}};
-  EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, std::string("/ws?conn_id=") + kConn, "", upgrade).status, 403);
+  EXPECT_EQ(
+      HttpCall(gateway.port(), http::verb::get, std::string("/ws?conn_id=") + kConn, "", upgrade)
+          .status,
+      403);
   WsClient bad;
-  EXPECT_FALSE(bad.Connect(gateway.port(), std::string("/ws?conn_id=") + kConn, {{"Origin", "http://evil.example"}}));
+  EXPECT_FALSE(bad.Connect(gateway.port(), std::string("/ws?conn_id=") + kConn,
+                           {{"Origin", "http://evil.example"}}));
   WsClient good;
-  EXPECT_TRUE(good.Connect(gateway.port(), std::string("/ws?conn_id=") + kConn, {{"Origin", "http://good.example"}}));
+  EXPECT_TRUE(good.Connect(gateway.port(), std::string("/ws?conn_id=") + kConn,
+                           {{"Origin", "http://good.example"}}));
 }
 
 TEST_F(GatewayFakeBrokerTest, SlowConsumerIsClosedAndCounted) {
   broker_.AddConnection(kConn);
   broker_.AddConnection(kConn2);
-  TestGateway& gateway = StartGateway({{"max_queue_bytes", "262144"}, {"max_queue_messages", "100000"}});
+  TestGateway& gateway =
+      StartGateway({{"max_queue_bytes", "262144"}, {"max_queue_messages", "100000"}});
   WsClient slow;
   ASSERT_TRUE(slow.Connect(gateway.port(), std::string("/ws?conn_id=") + kConn, {}, nullptr, 4096));
   auto fast = OpenWs(gateway.port(), kConn2);
@@ -254,7 +261,8 @@ TEST_F(GatewayFakeBrokerTest, DrainDeliversWhatIsQueuedThenGoingAwayAndEndsTheSt
   TestGateway& gateway = StartGateway({{"drain_timeout", "5"}, {"heartbeat_interval", "0"}});
   auto client = OpenWs(gateway.port(), kConn);
   ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(broker_.Deliver(nlohmann::json{{"n", i}}.dump(), {kConn}), 1);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(broker_.Deliver(nlohmann::json{{"n", i}}.dump(), {kConn}), 1);
   ASSERT_TRUE(PollUntil([&] { return gateway.gateway().stats().frames_queued == 3; }));
   const auto started = std::chrono::steady_clock::now();
   std::thread drain([&] { gateway.gateway().Drain(); });
@@ -291,7 +299,9 @@ TEST_F(GatewayFakeBrokerTest, DroppedBrokerStreamClosesClientsAndReconnects) {
   std::unique_ptr<WsClient> again;
   for (int attempt = 0; attempt < 50; ++attempt) {
     again = std::make_unique<WsClient>();
-    if (again->Connect(gateway.port(), std::string("/ws?conn_id=") + kConn) && broker_.WaitAttached(kConn, 1, 0.5)) break;
+    if (again->Connect(gateway.port(), std::string("/ws?conn_id=") + kConn) &&
+        broker_.WaitAttached(kConn, 1, 0.5))
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
@@ -326,10 +336,12 @@ TEST_F(GatewayFakeBrokerTest, TwoGatewaysOneKilledTheOtherKeepsServing) {
 
 TEST_F(GatewayFakeBrokerTest, LongPollGathersAndAnswersJsonp) {
   broker_.AddConnection(kConn);
-  TestGateway& gateway = StartGateway({{"wake_connections_after", "3"}, {"long_poll_gather", "0.3"}});
+  TestGateway& gateway =
+      StartGateway({{"wake_connections_after", "3"}, {"long_poll_gather", "0.3"}});
   HttpResult result;
   std::thread poller([&] {
-    result = HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kConn + "&callback=cb_1");
+    result = HttpCall(gateway.port(), http::verb::get,
+                      std::string("/listen?conn_id=") + kConn + "&callback=cb_1");
   });
   ASSERT_TRUE(broker_.WaitAttached(kConn, 1));
   broker_.Deliver(R"({"n":1})", {kConn});
@@ -345,24 +357,32 @@ TEST_F(GatewayFakeBrokerTest, LongPollGathersAndAnswersJsonp) {
 
 TEST_F(GatewayFakeBrokerTest, LongPollTimesOutEmptyAndRejectsBadInput) {
   broker_.AddConnection(kConn, {R"({"old":true})"});
-  TestGateway& gateway = StartGateway({{"wake_connections_after", "0.3"}, {"long_poll_gather", "0.05"}});
-  HttpResult first = HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kConn);
+  TestGateway& gateway =
+      StartGateway({{"wake_connections_after", "0.3"}, {"long_poll_gather", "0.05"}});
+  HttpResult first =
+      HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kConn);
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(nlohmann::json::parse(first.body), nlohmann::json::parse(R"([{"old":true}])"));
-  HttpResult empty = HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kConn);
+  HttpResult empty =
+      HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kConn);
   EXPECT_EQ(empty.status, 200);
   EXPECT_EQ(empty.body, "[]");
-  EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kUnknown).status, 401);
+  EXPECT_EQ(
+      HttpCall(gateway.port(), http::verb::get, std::string("/listen?conn_id=") + kUnknown).status,
+      401);
   EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, "/listen?conn_id=nope").status, 401);
   EXPECT_EQ(HttpCall(gateway.port(), http::verb::get,
-                     std::string("/listen?conn_id=") + kConn + "&callback=alert(1)").status, 422);
+                     std::string("/listen?conn_id=") + kConn + "&callback=alert(1)")
+                .status,
+            422);
 }
 
 TEST_F(GatewayFakeBrokerTest, DisconnectGetAndPost) {
   broker_.AddConnection(kConn);
   TestGateway& gateway = StartGateway({{"allow_cors", "http://app.example"}});
-  HttpResult first = HttpCall(gateway.port(), http::verb::get, std::string("/disconnect?conn_id=") + kConn, "",
-                              {{"Origin", "http://app.example"}});
+  HttpResult first =
+      HttpCall(gateway.port(), http::verb::get, std::string("/disconnect?conn_id=") + kConn, "",
+               {{"Origin", "http://app.example"}});
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.body, "true");
   EXPECT_EQ(first.headers["Access-Control-Allow-Origin"], "http://app.example");
@@ -379,7 +399,8 @@ TEST_F(GatewayFakeBrokerTest, OtherPathsAreNotTaken) {
   TestGateway& gateway = StartGateway();
   EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, "/info").status, 404);
   EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, "/wsx").status, 404);
-  EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, "/ws?conn_id=x").status, 400);  // not an upgrade
+  EXPECT_EQ(HttpCall(gateway.port(), http::verb::get, "/ws?conn_id=x").status,
+            400);  // not an upgrade
 }
 
 }  // namespace

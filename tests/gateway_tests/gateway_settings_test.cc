@@ -1,10 +1,9 @@
 // GatewaySettings takes its defaults from the config key table and nothing else: every field of a
 // default-constructed GatewaySettings is the table's default, and every field follows its own key.
-#include "gateway/settings.h"
-
 #include <string>
 #include <vector>
 
+#include "gateway/settings.h"
 #include "gtest/gtest.h"
 
 namespace channelstream::gateway {
@@ -26,7 +25,8 @@ TEST(GatewaySettingsTest, DefaultsAreTheConfigKeyTable) {
   EXPECT_EQ(settings.drain_timeout, TableDouble("drain_timeout"));
   EXPECT_EQ(settings.max_queue_bytes, static_cast<size_t>(TableInt("max_queue_bytes")));
   EXPECT_EQ(settings.max_queue_messages, static_cast<size_t>(TableInt("max_queue_messages")));
-  EXPECT_EQ(settings.max_client_message_bytes, static_cast<size_t>(TableInt("max_client_message_bytes")));
+  EXPECT_EQ(settings.max_client_message_bytes,
+            static_cast<size_t>(TableInt("max_client_message_bytes")));
   EXPECT_EQ(settings.max_json_depth, TableInt("max_json_depth"));
   EXPECT_EQ(settings.allowed_origins, common::Config().GetList("allowed_origins"));
   EXPECT_EQ(settings.allow_cors, common::Config().GetList("allow_cors"));

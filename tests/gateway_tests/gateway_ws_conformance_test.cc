@@ -3,14 +3,13 @@
 // reads the server's frames as they come. Only the cases that apply to a server which never
 // echoes messages: framing (1.x-5.x), ping/pong (2.x), fragmentation (5.x), UTF-8 (6.x) and the
 // closing handshake (7.x). Unit-level cases on byte strings are in gateway/ws_codec_test.cc.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <cerrno>
 #include <chrono>
@@ -41,7 +40,8 @@ class RawWsClient {
     std::string payload;
     uint16_t close_code() const {
       if (payload.size() < 2) return 0;
-      return static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) | static_cast<uint8_t>(payload[1]));
+      return static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
+                                   static_cast<uint8_t>(payload[1]));
     }
   };
 
@@ -96,10 +96,13 @@ class RawWsClient {
   std::optional<Frame> ReadReply(double seconds = kTimeout) {
     auto deadline = Deadline(seconds);
     for (;;) {
-      double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      double left =
+          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
       auto frame = ReadFrame(left > 0 ? left : 0);
       if (!frame) return frame;
-      if (frame->opcode == gateway::ws::kPing || (frame->opcode == gateway::ws::kText && frame->payload == "[]")) continue;
+      if (frame->opcode == gateway::ws::kPing ||
+          (frame->opcode == gateway::ws::kText && frame->payload == "[]"))
+        continue;
       return frame;
     }
   }
@@ -124,14 +127,16 @@ class RawWsClient {
  private:
   static std::chrono::steady_clock::time_point Deadline(double seconds) {
     return std::chrono::steady_clock::now() +
-           std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+               std::chrono::duration<double>(seconds));
   }
 
   // Reads what is available (waiting until `deadline`); false at the end of stream or timeout.
   bool Receive(std::chrono::steady_clock::time_point deadline) {
     if (eof_) return false;
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       pollfd entry{fd_, POLLIN, 0};
       int ready = ::poll(&entry, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
       if (ready < 0 && errno == EINTR) continue;
@@ -195,8 +200,10 @@ class GatewayWsConformanceTest : public ::testing::Test {
     // No heartbeats or pings of the gateway's own in the way (ReadReply skips them anyway).
     gateway_ = std::make_unique<TestGateway>(
         grpc_server_->InProcessChannel(grpc::ChannelArguments()),
-        std::map<std::string, std::string>{{"heartbeat_interval", "100"}, {"ws_ping_interval", "100"},
-                                           {"broker_reconnect_delay", "0.1"}, {"max_client_message_bytes", "65536"}});
+        std::map<std::string, std::string>{{"heartbeat_interval", "100"},
+                                           {"ws_ping_interval", "100"},
+                                           {"broker_reconnect_delay", "0.1"},
+                                           {"max_client_message_bytes", "65536"}});
     ASSERT_TRUE(broker_.WaitStreams(1));
     ASSERT_TRUE(gateway_->WaitConnected());
   }
@@ -223,7 +230,8 @@ class GatewayWsConformanceTest : public ::testing::Test {
   static void ExpectCloseFrame(RawWsClient& client, uint16_t code) {
     auto frame = client.ReadReply();
     ASSERT_TRUE(frame.has_value()) << "no close frame";
-    ASSERT_EQ(frame->opcode, gateway::ws::kClose) << "got opcode " << int{frame->opcode} << ": " << Printable(frame->payload);
+    ASSERT_EQ(frame->opcode, gateway::ws::kClose)
+        << "got opcode " << int{frame->opcode} << ": " << Printable(frame->payload);
     EXPECT_EQ(frame->close_code(), code) << Printable(frame->payload);
     EXPECT_TRUE(client.WaitEndOfStream()) << "the TCP connection stays open or more frames follow";
   }
@@ -255,16 +263,20 @@ TEST_F(GatewayWsConformanceTest, ReservedOpcodesAreProtocolErrors) {
 }
 
 TEST_F(GatewayWsConformanceTest, UnmaskedClientFrameIsAProtocolError) {
-  ExpectClosedWith(gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"), gateway::ws::kProtocolError, "unmasked text");
+  ExpectClosedWith(gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"),
+                   gateway::ws::kProtocolError, "unmasked text");
 }
 
 TEST_F(GatewayWsConformanceTest, LongOrFragmentedControlFramesAreProtocolErrors) {
-  ExpectClosedWith(ClientFrame(gateway::ws::kPing, std::string(126, 'p')), gateway::ws::kProtocolError, "ping of 126 bytes");
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + std::string(124, 'r')), gateway::ws::kProtocolError,
-                   "close of 126 bytes");
-  ExpectClosedWith(ClientFrame(gateway::ws::kPing, "p", false) + ClientFrame(gateway::ws::kContinuation, "q"), gateway::ws::kProtocolError,
-                   "fragmented ping");
-  ExpectClosedWith(ClientFrame(gateway::ws::kPong, "p", false), gateway::ws::kProtocolError, "fragmented pong");
+  ExpectClosedWith(ClientFrame(gateway::ws::kPing, std::string(126, 'p')),
+                   gateway::ws::kProtocolError, "ping of 126 bytes");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + std::string(124, 'r')),
+                   gateway::ws::kProtocolError, "close of 126 bytes");
+  ExpectClosedWith(
+      ClientFrame(gateway::ws::kPing, "p", false) + ClientFrame(gateway::ws::kContinuation, "q"),
+      gateway::ws::kProtocolError, "fragmented ping");
+  ExpectClosedWith(ClientFrame(gateway::ws::kPong, "p", false), gateway::ws::kProtocolError,
+                   "fragmented pong");
 }
 
 // --- Ping / pong (Autobahn 2.x) ---
@@ -294,32 +306,39 @@ TEST_F(GatewayWsConformanceTest, PingIsAnsweredWithItsPayload) {
 
 TEST_F(GatewayWsConformanceTest, UnsolicitedPongIsIgnored) {
   auto client = Open();
-  client->Send(ClientFrame(gateway::ws::kPong, "") + ClientFrame(gateway::ws::kPong, "unsolicited"));
+  client->Send(ClientFrame(gateway::ws::kPong, "") +
+               ClientFrame(gateway::ws::kPong, "unsolicited"));
   EXPECT_TRUE(client->Alive());  // the pongs drew no answer: the first reply is the ping's pong
 }
 
 // --- Fragmentation (Autobahn 5.x) ---
 
 TEST_F(GatewayWsConformanceTest, ContinuationWithoutStartIsAProtocolError) {
-  ExpectClosedWith(ClientFrame(gateway::ws::kContinuation, "fragment", true), gateway::ws::kProtocolError, "lone final continuation");
-  ExpectClosedWith(ClientFrame(gateway::ws::kContinuation, "fragment", false), gateway::ws::kProtocolError, "lone continuation");
+  ExpectClosedWith(ClientFrame(gateway::ws::kContinuation, "fragment", true),
+                   gateway::ws::kProtocolError, "lone final continuation");
+  ExpectClosedWith(ClientFrame(gateway::ws::kContinuation, "fragment", false),
+                   gateway::ws::kProtocolError, "lone continuation");
 }
 
 TEST_F(GatewayWsConformanceTest, NewMessageInsideAFragmentedOneIsAProtocolError) {
-  ExpectClosedWith(ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kText, "ment"), gateway::ws::kProtocolError,
-                   "text inside text");
-  ExpectClosedWith(ClientFrame(gateway::ws::kBinary, "frag", false) + ClientFrame(gateway::ws::kText, "ment", false),
+  ExpectClosedWith(
+      ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kText, "ment"),
+      gateway::ws::kProtocolError, "text inside text");
+  ExpectClosedWith(ClientFrame(gateway::ws::kBinary, "frag", false) +
+                       ClientFrame(gateway::ws::kText, "ment", false),
                    gateway::ws::kProtocolError, "text inside binary");
 }
 
 TEST_F(GatewayWsConformanceTest, ControlFramesBetweenFragmentsAreAnswered) {
   auto client = Open();
-  client->Send(ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kPing, "between"));
+  client->Send(ClientFrame(gateway::ws::kText, "frag", false) +
+               ClientFrame(gateway::ws::kPing, "between"));
   auto reply = client->ReadReply();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->opcode, gateway::ws::kPong);
   EXPECT_EQ(reply->payload, "between");
-  client->Send(ClientFrame(gateway::ws::kPong, "") + ClientFrame(gateway::ws::kContinuation, "ment", true));
+  client->Send(ClientFrame(gateway::ws::kPong, "") +
+               ClientFrame(gateway::ws::kContinuation, "ment", true));
   EXPECT_TRUE(client->Alive());
 }
 
@@ -328,37 +347,44 @@ TEST_F(GatewayWsConformanceTest, ControlFramesBetweenFragmentsAreAnswered) {
 TEST_F(GatewayWsConformanceTest, ValidUtf8TextIsAccepted) {
   const std::string kosme = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5";
   auto client = Open();
-  for (const std::string& text : {std::string("Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!"),
-                                  kosme, std::string("\xf4\x8f\xbf\xbf"), std::string("\xef\xbf\xbe"),
-                                  std::string("\xed\x9f\xbf\xee\x80\x80")}) {
+  for (const std::string& text :
+       {std::string("Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!"),
+        kosme, std::string("\xf4\x8f\xbf\xbf"), std::string("\xef\xbf\xbe"),
+        std::string("\xed\x9f\xbf\xee\x80\x80")}) {
     client->Send(ClientFrame(gateway::ws::kText, text));
   }
   // The same text split into two fragments at every byte boundary, one connection throughout.
   for (size_t i = 0; i <= kosme.size(); ++i) {
-    client->Send(ClientFrame(gateway::ws::kText, kosme.substr(0, i), false) + ClientFrame(gateway::ws::kContinuation, kosme.substr(i)));
+    client->Send(ClientFrame(gateway::ws::kText, kosme.substr(0, i), false) +
+                 ClientFrame(gateway::ws::kContinuation, kosme.substr(i)));
   }
   EXPECT_TRUE(client->Alive());
 }
 
 TEST_F(GatewayWsConformanceTest, InvalidUtf8TextClosesWithInvalidPayload) {
   for (const std::string& text :
-       {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64"),  // surrogate
-        std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"), std::string("\xf0\x80\x80\xaf"),            // overlongs
-        std::string("\xf4\x90\x80\x80"), std::string("\xf5\x80\x80\x80"),                                 // > U+10FFFF
+       {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65"
+                    "\x64"),  // surrogate
+        std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"),
+        std::string("\xf0\x80\x80\xaf"),                                   // overlongs
+        std::string("\xf4\x90\x80\x80"), std::string("\xf5\x80\x80\x80"),  // > U+10FFFF
         std::string("\xed\xbf\xbf"), std::string("\x80"), std::string("\xfe\xff"),
-        std::string("\xce\xba\xe1\xbd")}) {                                                               // truncated
-    ExpectClosedWith(ClientFrame(gateway::ws::kText, text), gateway::ws::kInvalidPayload, Printable(text));
+        std::string("\xce\xba\xe1\xbd")}) {  // truncated
+    ExpectClosedWith(ClientFrame(gateway::ws::kText, text), gateway::ws::kInvalidPayload,
+                     Printable(text));
   }
 }
 
 TEST_F(GatewayWsConformanceTest, InvalidUtf8SplitAcrossFragmentsClosesWithInvalidPayload) {
   // Autobahn 6.3.2 / 6.6.x: the bad sequence arrives in pieces, cut at every byte boundary.
-  for (const std::string& text : {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64"),
-                                  std::string("\xf4\x90\x80\x80"), std::string("\xce\xba\xe1\xbd")}) {
+  for (const std::string& text :
+       {std::string("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64"),
+        std::string("\xf4\x90\x80\x80"), std::string("\xce\xba\xe1\xbd")}) {
     for (size_t i = 0; i <= text.size(); ++i) {
       ExpectClosedWith(ClientFrame(gateway::ws::kText, text.substr(0, i), false) +
                            ClientFrame(gateway::ws::kContinuation, text.substr(i), true),
-                       gateway::ws::kInvalidPayload, Printable(text) + " cut at " + std::to_string(i));
+                       gateway::ws::kInvalidPayload,
+                       Printable(text) + " cut at " + std::to_string(i));
     }
   }
 }
@@ -366,10 +392,12 @@ TEST_F(GatewayWsConformanceTest, InvalidUtf8SplitAcrossFragmentsClosesWithInvali
 TEST_F(GatewayWsConformanceTest, InvalidUtf8PrefixFailsBeforeTheMessageEnds) {
   // Autobahn 6.4.1-6.4.2: the connection is closed on the bad fragment, while the message is
   // still open (no final frame ever sent).
-  ExpectClosedWith(ClientFrame(gateway::ws::kText, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", false) +
-                       ClientFrame(gateway::ws::kContinuation, "\xf4\x90\x80\x80", false),
-                   gateway::ws::kInvalidPayload, "> U+10FFFF in the second fragment");
-  ExpectClosedWith(ClientFrame(gateway::ws::kText, "ok \xed\xa0", false), gateway::ws::kInvalidPayload, "half a surrogate");
+  ExpectClosedWith(
+      ClientFrame(gateway::ws::kText, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", false) +
+          ClientFrame(gateway::ws::kContinuation, "\xf4\x90\x80\x80", false),
+      gateway::ws::kInvalidPayload, "> U+10FFFF in the second fragment");
+  ExpectClosedWith(ClientFrame(gateway::ws::kText, "ok \xed\xa0", false),
+                   gateway::ws::kInvalidPayload, "half a surrogate");
 }
 
 TEST_F(GatewayWsConformanceTest, MessageEndingInsideASequenceFailsAtItsEnd) {
@@ -383,41 +411,54 @@ TEST_F(GatewayWsConformanceTest, MessageEndingInsideASequenceFailsAtItsEnd) {
 // --- Closing handshake (Autobahn 7.x) ---
 
 TEST_F(GatewayWsConformanceTest, ValidCloseCodesAreEchoed) {
-  for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
-    ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(code) + "reason"), code, "code " + std::to_string(code));
+  for (uint16_t code :
+       {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
+    ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(code) + "reason"), code,
+                     "code " + std::to_string(code));
   }
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, ""), gateway::ws::kNormalClosure, "empty close");
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"),
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, ""), gateway::ws::kNormalClosure,
+                   "empty close");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose,
+                               CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"),
                    gateway::ws::kNormalClosure, "UTF-8 reason");
 }
 
 TEST_F(GatewayWsConformanceTest, InvalidCloseCodesAreAnsweredWithProtocolError) {
   for (uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
-    ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(code)), gateway::ws::kProtocolError, "code " + std::to_string(code));
+    ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(code)), gateway::ws::kProtocolError,
+                     "code " + std::to_string(code));
   }
 }
 
 TEST_F(GatewayWsConformanceTest, OneByteClosePayloadIsAProtocolError) {
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, "\x03"), gateway::ws::kProtocolError, "1-byte close");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, "\x03"), gateway::ws::kProtocolError,
+                   "1-byte close");
 }
 
 TEST_F(GatewayWsConformanceTest, CloseReasonThatIsNotUtf8IsInvalidPayload) {
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
-                   gateway::ws::kInvalidPayload, "surrogate in the reason");
+  ExpectClosedWith(
+      ClientFrame(gateway::ws::kClose,
+                  CodeBytes(1000) + "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
+      gateway::ws::kInvalidPayload, "surrogate in the reason");
 }
 
 TEST_F(GatewayWsConformanceTest, NothingIsProcessedAfterTheClientsClose) {
   // Autobahn 7.1.2-7.1.5: a second close, a ping, a message, a malformed frame or the rest of a
   // fragmented message after the close: none draws anything but the one close answer.
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kClose, CodeBytes(1001)),
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) +
+                       ClientFrame(gateway::ws::kClose, CodeBytes(1001)),
                    gateway::ws::kNormalClosure, "two closes");
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kPing, "after"), gateway::ws::kNormalClosure,
-                   "ping after close");
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kText, "after"), gateway::ws::kNormalClosure,
-                   "text after close");
-  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"),
+  ExpectClosedWith(
+      ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kPing, "after"),
+      gateway::ws::kNormalClosure, "ping after close");
+  ExpectClosedWith(
+      ClientFrame(gateway::ws::kClose, CodeBytes(1000)) + ClientFrame(gateway::ws::kText, "after"),
+      gateway::ws::kNormalClosure, "text after close");
+  ExpectClosedWith(ClientFrame(gateway::ws::kClose, CodeBytes(1000)) +
+                       gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"),
                    gateway::ws::kNormalClosure, "malformed frame after close");
-  ExpectClosedWith(ClientFrame(gateway::ws::kText, "frag", false) + ClientFrame(gateway::ws::kClose, CodeBytes(1000)) +
+  ExpectClosedWith(ClientFrame(gateway::ws::kText, "frag", false) +
+                       ClientFrame(gateway::ws::kClose, CodeBytes(1000)) +
                        ClientFrame(gateway::ws::kContinuation, "ment", true),
                    gateway::ws::kNormalClosure, "close between fragments");
   // The same with the frames after the close arriving in a later read.
@@ -428,7 +469,8 @@ TEST_F(GatewayWsConformanceTest, NothingIsProcessedAfterTheClientsClose) {
   ASSERT_TRUE(frame.has_value());
   EXPECT_EQ(frame->opcode, gateway::ws::kClose);
   EXPECT_EQ(frame->close_code(), 3000);
-  client->Send(ClientFrame(gateway::ws::kPing, "late") + gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"));
+  client->Send(ClientFrame(gateway::ws::kPing, "late") +
+               gateway::ws::ServerFrame(gateway::ws::kText, "unmasked"));
   EXPECT_TRUE(client->WaitEndOfStream());
 }
 

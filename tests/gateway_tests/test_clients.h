@@ -9,7 +9,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
 #include <chrono>
 #include <map>
 #include <optional>
@@ -28,13 +27,16 @@ class WsClient {
   WsClient() : ws_(ioc_) {}
 
   // Connects and upgrades; returns false (with `status` set when the server answered HTTP).
-  bool Connect(int port, const std::string& target, const std::map<std::string, std::string>& headers = {},
-               int* status = nullptr, int receive_buffer = 0) {
+  bool Connect(int port, const std::string& target,
+               const std::map<std::string, std::string>& headers = {}, int* status = nullptr,
+               int receive_buffer = 0) {
     beast::error_code ec;
     auto& socket = beast::get_lowest_layer(ws_);
     socket.open(tcp::v4(), ec);
-    if (receive_buffer > 0) socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
+    if (receive_buffer > 0)
+      socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
+    socket.connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
     if (ec) return false;
     ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& request) {
       for (const auto& [name, value] : headers) request.set(name, value);
@@ -58,7 +60,8 @@ class WsClient {
       });
     }
     ioc_.restart();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     while (!done_ && std::chrono::steady_clock::now() < deadline) {
       ioc_.run_one_for(std::chrono::milliseconds(20));
     }
@@ -77,9 +80,11 @@ class WsClient {
   // Reads frames until `pred(frame)` holds or the time is up; heartbeats `[]` are skipped.
   template <typename Pred>
   std::optional<std::string> ReadUntil(Pred pred, double timeout_seconds = 5) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     while (std::chrono::steady_clock::now() < deadline) {
-      double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      double left =
+          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
       auto frame = Read(left);
       if (!frame) return std::nullopt;
       if (pred(*frame)) return frame;
@@ -89,9 +94,11 @@ class WsClient {
 
   // Waits for the server to close; true when it did within the time.
   bool WaitClosed(double timeout_seconds = 5) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     while (!closed_ && std::chrono::steady_clock::now() < deadline) {
-      double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      double left =
+          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
       Read(left);
     }
     return closed_;
@@ -126,12 +133,14 @@ struct HttpResult {
   std::map<std::string, std::string> headers;
 };
 
-inline HttpResult HttpCall(int port, http::verb method, const std::string& target, const std::string& body = "",
+inline HttpResult HttpCall(int port, http::verb method, const std::string& target,
+                           const std::string& body = "",
                            const std::map<std::string, std::string>& headers = {}) {
   asio::io_context ioc;
   tcp::socket socket(ioc);
   beast::error_code ec;
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
+  socket.connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
   HttpResult result;
   if (ec) return result;
   http::request<http::string_body> request{method, target, 11};
@@ -149,7 +158,8 @@ inline HttpResult HttpCall(int port, http::verb method, const std::string& targe
   if (ec) return result;
   result.status = static_cast<int>(response.result_int());
   result.body = response.body();
-  for (const auto& field : response) result.headers[std::string(field.name_string())] = std::string(field.value());
+  for (const auto& field : response)
+    result.headers[std::string(field.name_string())] = std::string(field.value());
   return result;
 }
 

@@ -28,15 +28,19 @@ bool PollUntil(Predicate done, double seconds = 5) {
 
 class TestGateway {
  public:
-  TestGateway(std::shared_ptr<grpc::Channel> channel, const std::map<std::string, std::string>& overrides) {
-    for (const auto& [key, value] : overrides) EXPECT_TRUE(config_.Set(key, value, "test").ok()) << key;
+  TestGateway(std::shared_ptr<grpc::Channel> channel,
+              const std::map<std::string, std::string>& overrides) {
+    for (const auto& [key, value] : overrides)
+      EXPECT_TRUE(config_.Set(key, value, "test").ok()) << key;
     common::HttpServerOptions options;
     options.port = 0;
     options.threads = 2;
-    server_ = std::make_unique<common::HttpServer>(options, [this](std::shared_ptr<common::HttpExchange> exchange) {
-      if (gateway_ != nullptr && gateway_->Handle(exchange)) return;
-      exchange->Respond(common::MakeResponse(exchange->request(), boost::beast::http::status::not_found, "{}"));
-    });
+    server_ = std::make_unique<common::HttpServer>(
+        options, [this](std::shared_ptr<common::HttpExchange> exchange) {
+          if (gateway_ != nullptr && gateway_->Handle(exchange)) return;
+          exchange->Respond(common::MakeResponse(exchange->request(),
+                                                 boost::beast::http::status::not_found, "{}"));
+        });
     gateway_ = std::make_unique<gateway::Gateway>(config_, channel, *server_);
     EXPECT_TRUE(server_->Listen().ok());
     gateway_->Start();

@@ -1,6 +1,8 @@
 // The broker's gRPC listener with TLS, mutual TLS and bearer tokens, against clients built the
 // way gateways and REST adapters build theirs (CreateBrokerChannel): every refusal is a clean
 // status on the client and, for tokens, one log line on the broker without the secret.
+#include "common/grpc_security.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,7 +17,6 @@
 #include "broker/grpc_server.h"
 #include "channelstream.grpc.pb.h"
 #include "common/config.h"
-#include "common/grpc_security.h"
 #include "health.grpc.pb.h"
 #include "tests/grpc_security/test_certs.h"
 
@@ -28,20 +29,25 @@ class GrpcSecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    pki_ = new TestPki(MakeTestPki(std::string(tmp != nullptr ? tmp : "/tmp") + "/grpc_security_pki"));
+    pki_ =
+        new TestPki(MakeTestPki(std::string(tmp != nullptr ? tmp : "/tmp") + "/grpc_security_pki"));
   }
   static void TearDownTestSuite() { delete pki_; }
   void TearDown() override {
     if (runtime_ != nullptr) runtime_->Stop();
-    if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (server_ != nullptr)
+      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
 
   static common::Config MakeConfig(const Settings& settings) {
     common::Config config;
-    for (const auto& [key, value] : settings) EXPECT_TRUE(config.Set(key, value, "test").ok()) << key;
+    for (const auto& [key, value] : settings)
+      EXPECT_TRUE(config.Set(key, value, "test").ok()) << key;
     return config;
   }
-  Settings TlsBroker() const { return {{"grpc_tls_cert", pki_->server.cert}, {"grpc_tls_key", pki_->server.key}}; }
+  Settings TlsBroker() const {
+    return {{"grpc_tls_cert", pki_->server.cert}, {"grpc_tls_key", pki_->server.key}};
+  }
   Settings TlsClient() const { return {{"grpc_tls_ca", pki_->ca}}; }
   static Settings Plus(Settings a, const Settings& b) {
     for (const auto& [key, value] : b) a[key] = value;
@@ -51,7 +57,8 @@ class GrpcSecurityTest : public ::testing::Test {
   absl::Status StartBroker(const Settings& settings, const std::string& address = "127.0.0.1:0") {
     broker_config_ = MakeConfig(settings);
     runtime_ = std::make_unique<broker::BrokerRuntime>(broker_config_);
-    absl::StatusOr<broker::BrokerGrpcServer> started = broker::StartBrokerGrpcServer(broker_config_, runtime_->service(), address);
+    absl::StatusOr<broker::BrokerGrpcServer> started =
+        broker::StartBrokerGrpcServer(broker_config_, runtime_->service(), address);
     if (!started.ok()) return started.status();
     server_ = std::move(started->server);
     port_ = started->port;
@@ -59,9 +66,11 @@ class GrpcSecurityTest : public ::testing::Test {
     return absl::OkStatus();
   }
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::shared_ptr<grpc::Channel> Client(Settings settings, const std::string& token_key = "grpc_backend_token") {
+  std::shared_ptr<grpc::Channel> Client(Settings settings,
+                                        const std::string& token_key = "grpc_backend_token") {
     settings["broker_address"] = Address();
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = common::CreateBrokerChannel(MakeConfig(settings), token_key);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        common::CreateBrokerChannel(MakeConfig(settings), token_key);
     EXPECT_TRUE(channel.ok()) << channel.status();
     return channel.ok() ? *channel : nullptr;
   }
@@ -69,7 +78,8 @@ class GrpcSecurityTest : public ::testing::Test {
   static void Deadline(grpc::ClientContext* context) {
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
   }
-  static grpc::Status Info(const std::shared_ptr<grpc::Channel>& channel, const std::string& metadata_token = "") {
+  static grpc::Status Info(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& metadata_token = "") {
     grpc::ClientContext context;
     Deadline(&context);
     if (!metadata_token.empty()) context.AddMetadata("authorization", "Bearer " + metadata_token);
@@ -77,7 +87,8 @@ class GrpcSecurityTest : public ::testing::Test {
     v1::InfoResponse response;
     return v1::Broker::NewStub(channel)->Info(&context, request, &response);
   }
-  static grpc::Status Publish(const std::shared_ptr<grpc::Channel>& channel, size_t payload_bytes = 2) {
+  static grpc::Status Publish(const std::shared_ptr<grpc::Channel>& channel,
+                              size_t payload_bytes = 2) {
     grpc::ClientContext context;
     Deadline(&context);
     v1::PublishRequest request;
@@ -114,12 +125,14 @@ class GrpcSecurityTest : public ::testing::Test {
     }
     return stream->Finish();
   }
-  static grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel) {
+  static grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+      const std::shared_ptr<grpc::Channel>& channel) {
     grpc::ClientContext context;
     Deadline(&context);
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
+    grpc::Status status =
+        grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.status();
   }
@@ -157,23 +170,28 @@ TEST_F(GrpcSecurityTest, PlaintextClientOnTlsPortFailsCleanly) {
 
 TEST_F(GrpcSecurityTest, BrokerCertificateFromAnotherCaIsRefused) {
   ASSERT_TRUE(StartBroker(TlsBroker()).ok());
-  EXPECT_EQ(Info(Client({{"grpc_tls_ca", pki_->other_ca}})).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Info(Client({{"grpc_tls_ca", pki_->other_ca}})).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(GrpcSecurityTest, ExpiredBrokerCertificateIsRefused) {
-  ASSERT_TRUE(StartBroker({{"grpc_tls_cert", pki_->expired_server.cert}, {"grpc_tls_key", pki_->expired_server.key}}).ok());
+  ASSERT_TRUE(StartBroker({{"grpc_tls_cert", pki_->expired_server.cert},
+                           {"grpc_tls_key", pki_->expired_server.key}})
+                  .ok());
   EXPECT_EQ(Info(Client(TlsClient())).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(GrpcSecurityTest, MutualTlsRefusesMissingExpiredAndForeignClientCertificates) {
-  ASSERT_TRUE(StartBroker(Plus(TlsBroker(), {{"grpc_tls_ca", pki_->ca}, {"grpc_tls_require_client_cert", "true"}})).ok());
+  ASSERT_TRUE(StartBroker(Plus(TlsBroker(), {{"grpc_tls_ca", pki_->ca},
+                                             {"grpc_tls_require_client_cert", "true"}}))
+                  .ok());
   EXPECT_EQ(Info(Client(TlsClient())).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Info(Client(Plus(TlsClient(), {{"grpc_tls_client_cert", pki_->expired_client.cert},
-                                            {"grpc_tls_client_key", pki_->expired_client.key}})))
+                                           {"grpc_tls_client_key", pki_->expired_client.key}})))
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Info(Client(Plus(TlsClient(), {{"grpc_tls_client_cert", pki_->other_client.cert},
-                                            {"grpc_tls_client_key", pki_->other_client.key}})))
+                                           {"grpc_tls_client_key", pki_->other_client.key}})))
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_TRUE(Info(Client(Plus(TlsClient(), {{"grpc_tls_client_cert", pki_->client.cert},
@@ -182,7 +200,8 @@ TEST_F(GrpcSecurityTest, MutualTlsRefusesMissingExpiredAndForeignClientCertifica
 }
 
 TEST_F(GrpcSecurityTest, BackendTokenCannotOpenGatewayStream) {
-  const Settings tokens = {{"grpc_backend_token", "backend-secret-1"}, {"grpc_gateway_token", "gateway-secret-1"}};
+  const Settings tokens = {{"grpc_backend_token", "backend-secret-1"},
+                           {"grpc_gateway_token", "gateway-secret-1"}};
   ASSERT_TRUE(StartBroker(Plus(TlsBroker(), tokens)).ok());
   auto backend = Client(Plus(TlsClient(), tokens), "grpc_backend_token");
   EXPECT_TRUE(Info(backend).ok());
@@ -191,13 +210,16 @@ TEST_F(GrpcSecurityTest, BackendTokenCannotOpenGatewayStream) {
   grpc::Status status = GatewayStream(backend);
   const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
-  EXPECT_NE(log.find("/channelstream.v1.Broker/GatewayStream refused: PERMISSION_DENIED"), std::string::npos) << log;
+  EXPECT_NE(log.find("/channelstream.v1.Broker/GatewayStream refused: PERMISSION_DENIED"),
+            std::string::npos)
+      << log;
   EXPECT_EQ(log.find("backend-secret-1"), std::string::npos);
   EXPECT_EQ(runtime_->open_gateways(), 0u);
 }
 
 TEST_F(GrpcSecurityTest, GatewayTokenOpensGatewayStreamButCannotPublish) {
-  const Settings tokens = {{"grpc_backend_token", "backend-secret-1"}, {"grpc_gateway_token", "gateway-secret-1"}};
+  const Settings tokens = {{"grpc_backend_token", "backend-secret-1"},
+                           {"grpc_gateway_token", "gateway-secret-1"}};
   ASSERT_TRUE(StartBroker(Plus(TlsBroker(), tokens)).ok());
   auto gateway = Client(Plus(TlsClient(), tokens), "grpc_gateway_token");
   EXPECT_TRUE(GatewayStream(gateway).ok());
@@ -213,7 +235,9 @@ TEST_F(GrpcSecurityTest, WrongOrMissingTokenIsUnauthenticatedWithALogLine) {
   const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_NE(log.find("/channelstream.v1.Broker/Info refused: UNAUTHENTICATED (invalid token)"), std::string::npos) << log;
+  EXPECT_NE(log.find("/channelstream.v1.Broker/Info refused: UNAUTHENTICATED (invalid token)"),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("refused: UNAUTHENTICATED (missing authorization"), std::string::npos) << log;
   EXPECT_EQ(log.find("guessed-token"), std::string::npos);
   EXPECT_EQ(log.find("backend-secret-1"), std::string::npos);
@@ -222,14 +246,16 @@ TEST_F(GrpcSecurityTest, WrongOrMissingTokenIsUnauthenticatedWithALogLine) {
 }
 
 TEST_F(GrpcSecurityTest, TokensOverLoopbackPlaintextWorkWithCallCredentialsAndMetadata) {
-  const Settings tokens = {{"grpc_backend_token", "backend-secret-1"}, {"grpc_gateway_token", "gateway-secret-1"}};
+  const Settings tokens = {{"grpc_backend_token", "backend-secret-1"},
+                           {"grpc_gateway_token", "gateway-secret-1"}};
   ASSERT_TRUE(StartBroker(tokens).ok());
   EXPECT_TRUE(Info(Client(tokens, "grpc_backend_token")).ok());
   EXPECT_TRUE(GatewayStream(Client(tokens, "grpc_gateway_token")).ok());
   // A backend on plain insecure credentials adding the header itself (what a Python client does).
   EXPECT_TRUE(Info(Plaintext(Address()), "backend-secret-1").ok());
   EXPECT_EQ(Info(Plaintext(Address())).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Info(Plaintext(Address()), "gateway-secret-1").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Info(Plaintext(Address()), "gateway-secret-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(GrpcSecurityTest, NonLoopbackPlaintextListenerRefusesToStart) {
@@ -244,7 +270,8 @@ TEST_F(GrpcSecurityTest, PortInUseIsAnError) {
   ASSERT_TRUE(StartBroker({}).ok());
   common::Config config;
   broker::BrokerRuntime second(config);
-  absl::StatusOr<broker::BrokerGrpcServer> again = broker::StartBrokerGrpcServer(config, second.service(), Address());
+  absl::StatusOr<broker::BrokerGrpcServer> again =
+      broker::StartBrokerGrpcServer(config, second.service(), Address());
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("cannot listen on broker_listen"), std::string::npos);
 }

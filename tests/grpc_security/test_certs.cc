@@ -36,7 +36,8 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A P-256 certificate for `common_name`, valid from `not_before` to `not_after` seconds from
 // now, signed by `issuer` (self-signed CA when null).
-Issued Issue(const char* common_name, const Issued* issuer, const char* purpose, long not_before, long not_after) {
+Issued Issue(const char* common_name, const Issued* issuer, const char* purpose, long not_before,
+             long not_after) {
   static long serial = 1;
   Issued issued;
   issued.key = EVP_EC_gen("P-256");
@@ -48,7 +49,8 @@ Issued Issue(const char* common_name, const Issued* issuer, const char* purpose,
   X509_gmtime_adj(X509_getm_notAfter(issued.cert), not_after);
   X509_set_pubkey(issued.cert, issued.key);
   X509_NAME* name = X509_get_subject_name(issued.cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
   X509* issuer_cert = issuer == nullptr ? issued.cert : issuer->cert;
   X509_set_issuer_name(issued.cert, X509_get_subject_name(issuer_cert));
   AddExtension(issued.cert, issuer_cert, NID_subject_key_identifier, "hash");
@@ -61,9 +63,11 @@ Issued Issue(const char* common_name, const Issued* issuer, const char* purpose,
     AddExtension(issued.cert, issuer_cert, NID_key_usage, "critical,digitalSignature,keyAgreement");
     AddExtension(issued.cert, issuer_cert, NID_ext_key_usage, purpose);
     if (std::string(purpose) == "serverAuth")
-      AddExtension(issued.cert, issuer_cert, NID_subject_alt_name, "IP:127.0.0.1,IP:::1,DNS:localhost");
+      AddExtension(issued.cert, issuer_cert, NID_subject_alt_name,
+                   "IP:127.0.0.1,IP:::1,DNS:localhost");
   }
-  Check(X509_sign(issued.cert, issuer == nullptr ? issued.key : issuer->key, EVP_sha256()) > 0, "X509_sign");
+  Check(X509_sign(issued.cert, issuer == nullptr ? issued.key : issuer->key, EVP_sha256()) > 0,
+        "X509_sign");
   return issued;
 }
 
@@ -76,13 +80,16 @@ std::string WriteCert(const std::string& path, X509* cert) {
 
 std::string WriteKey(const std::string& path, EVP_PKEY* key) {
   FILE* file = std::fopen(path.c_str(), "w");
-  Check(file != nullptr && PEM_write_PrivateKey(file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1, path.c_str());
+  Check(file != nullptr &&
+            PEM_write_PrivateKey(file, key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+        path.c_str());
   std::fclose(file);
   return path;
 }
 
 CertPaths Write(const std::string& directory, const std::string& name, const Issued& issued) {
-  return {WriteCert(directory + "/" + name + ".pem", issued.cert), WriteKey(directory + "/" + name + ".key", issued.key)};
+  return {WriteCert(directory + "/" + name + ".pem", issued.cert),
+          WriteKey(directory + "/" + name + ".key", issued.key)};
 }
 
 void Free(Issued& issued) {

@@ -13,14 +13,14 @@ struct CertPaths {
 };
 
 struct TestPki {
-  std::string ca;                // PEM of the trusted CA
-  std::string other_ca;          // PEM of an unrelated CA
-  CertPaths server;              // signed by ca, valid
-  CertPaths client;              // signed by ca, valid, clientAuth
-  CertPaths expired_server;      // signed by ca, expired an hour ago
-  CertPaths expired_client;      // signed by ca, expired an hour ago
-  CertPaths other_server;        // signed by other_ca
-  CertPaths other_client;        // signed by other_ca
+  std::string ca;            // PEM of the trusted CA
+  std::string other_ca;      // PEM of an unrelated CA
+  CertPaths server;          // signed by ca, valid
+  CertPaths client;          // signed by ca, valid, clientAuth
+  CertPaths expired_server;  // signed by ca, expired an hour ago
+  CertPaths expired_client;  // signed by ca, expired an hour ago
+  CertPaths other_server;    // signed by other_ca
+  CertPaths other_client;    // signed by other_ca
 };
 
 // Writes every file under `directory` (created if needed); aborts the test binary on failure.

@@ -139,9 +139,10 @@ void Connection::OnReadable() {
 // ---------------------------------------------------------------------------------------------
 
 void WsSubscriber::OnConnected() {
-  std::string request = "GET " + target_ + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) +
-                        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  std::string request =
+      "GET " + target_ + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) +
+      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   Send(request);
 }
 
@@ -233,8 +234,8 @@ bool WsSubscriber::ParseFrames() {
 
 // ---------------------------------------------------------------------------------------------
 
-void HttpClient::Request(std::string_view method, std::string_view target, std::string_view extra_headers,
-                         std::string_view body, Callback callback) {
+void HttpClient::Request(std::string_view method, std::string_view target,
+                         std::string_view extra_headers, std::string_view body, Callback callback) {
   busy_ = true;
   callback_ = std::move(callback);
   std::string request;

@@ -3,7 +3,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-
 #include "tools/bench/bench_client.h"
 
 namespace channelstream::bench {
@@ -32,7 +31,8 @@ void EventLoop::RunOnce(int timeout_ms) {
   int n = epoll_wait(epoll_fd_, events, 512, timeout_ms);
   for (int i = 0; i < n; ++i) {
     auto* connection = static_cast<Connection*>(events[i].data.ptr);
-    // A callback may close (never delete) another connection in this batch; closed ones are skipped.
+    // A callback may close (never delete) another connection in this batch; closed ones are
+    // skipped.
     if (connection->closed()) continue;
     if (events[i].events & EPOLLOUT) connection->OnWritable();
     if (connection->closed()) continue;

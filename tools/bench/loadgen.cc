@@ -36,20 +36,20 @@ struct Options {
   std::string scenario = "fanout";       // fanout | idle | storm
   std::string transport = "ws";          // ws | longpoll (channelstream only)
   std::string host = "127.0.0.1";
-  int port = 8000;                       // REST / publish port
-  std::vector<int> ws_ports;             // subscriber ports (several gateways); default: port
+  int port = 8000;            // REST / publish port
+  std::vector<int> ws_ports;  // subscriber ports (several gateways); default: port
   std::string secret = "secret";
   int subscribers = 1000;
   int channels = 1;
-  double rate = 100000;                  // target deliveries/s; 0 = as fast as the publishers go
+  double rate = 100000;  // target deliveries/s; 0 = as fast as the publishers go
   double seconds = 10;
   double warmup = 2;
-  int batch = 1;                         // messages per publish request (channelstream)
-  int publishers = 4;                    // concurrent publish connections
+  int batch = 1;       // messages per publish request (channelstream)
+  int publishers = 4;  // concurrent publish connections
   int payload_bytes = 100;
-  int concurrency = 64;                  // connects in flight during setup / storm
-  double drain = 3;                      // seconds to wait for stragglers after publishing
-  double idle_wait = 3;                  // idle scenario: seconds between opening and measuring
+  int concurrency = 64;  // connects in flight during setup / storm
+  double drain = 3;      // seconds to wait for stragglers after publishing
+  double idle_wait = 3;  // idle scenario: seconds between opening and measuring
   std::vector<pid_t> pids;
   std::string label;
 };
@@ -70,13 +70,15 @@ Options ParseOptions(int argc, char** argv) {
   auto integer = [&](const char* key, int* out) {
     auto it = values.find(key);
     if (it == values.end()) return;
-    if (!absl::SimpleAtoi(it->second, out) || *out < 0) Usage(absl::StrCat("--", key, ": not a count: ", it->second));
+    if (!absl::SimpleAtoi(it->second, out) || *out < 0)
+      Usage(absl::StrCat("--", key, ": not a count: ", it->second));
     values.erase(it);
   };
   auto real = [&](const char* key, double* out) {
     auto it = values.find(key);
     if (it == values.end()) return;
-    if (!absl::SimpleAtod(it->second, out) || *out < 0) Usage(absl::StrCat("--", key, ": not a number: ", it->second));
+    if (!absl::SimpleAtod(it->second, out) || *out < 0)
+      Usage(absl::StrCat("--", key, ": not a number: ", it->second));
     values.erase(it);
   };
   auto text = [&](const char* key, std::string* out) {
@@ -118,10 +120,13 @@ Options ParseOptions(int argc, char** argv) {
     o.pids.push_back(pid);
   }
   if (!values.empty()) Usage("unknown option --" + values.begin()->first);
-  if (o.target != "channelstream" && o.target != "uws" && o.target != "nchan") Usage("--target: channelstream, uws or nchan");
-  if (o.scenario != "fanout" && o.scenario != "idle" && o.scenario != "storm") Usage("--scenario: fanout, idle or storm");
+  if (o.target != "channelstream" && o.target != "uws" && o.target != "nchan")
+    Usage("--target: channelstream, uws or nchan");
+  if (o.scenario != "fanout" && o.scenario != "idle" && o.scenario != "storm")
+    Usage("--scenario: fanout, idle or storm");
   if (o.transport != "ws" && o.transport != "longpoll") Usage("--transport: ws or longpoll");
-  if (o.transport == "longpoll" && o.target != "channelstream") Usage("--transport longpoll: channelstream only");
+  if (o.transport == "longpoll" && o.target != "channelstream")
+    Usage("--transport longpoll: channelstream only");
   if (o.channels < 1 || o.subscribers < 1 || o.publishers < 1 || o.batch < 1 || o.concurrency < 1)
     Usage("--channels, --subscribers, --publishers, --batch and --concurrency must be at least 1");
   if (o.target != "channelstream") o.batch = 1;  // the peers publish one message per request
@@ -138,7 +143,8 @@ class Deliveries final : public DeliverySink {
     while ((at = payload.find("\"bt\":", at)) != std::string_view::npos) {
       at += 5;
       int64_t sent = 0;
-      while (at < payload.size() && payload[at] >= '0' && payload[at] <= '9') sent = sent * 10 + (payload[at++] - '0');
+      while (at < payload.size() && payload[at] >= '0' && payload[at] <= '9')
+        sent = sent * 10 + (payload[at++] - '0');
       ++received;
       if (sent >= window_start && sent < window_end) {
         ++in_window;
@@ -176,8 +182,8 @@ class LoadGenerator {
     OpenSubscribers(o_.subscribers);
     const double open_seconds = static_cast<double>(NowNanos() - open_start) / 1e9;
     if (opened_ < o_.subscribers) {
-      std::fprintf(stderr, "loadgen: only %d of %d subscribers opened (%d failed)\n", opened_, o_.subscribers,
-                   failed_);
+      std::fprintf(stderr, "loadgen: only %d of %d subscribers opened (%d failed)\n", opened_,
+                   o_.subscribers, failed_);
     }
     Result("subscribers_opened", opened_);
     Result("subscriber_open_failures", failed_);
@@ -189,7 +195,8 @@ class LoadGenerator {
       Result("rss_before_bytes", static_cast<double>(before_connections.rss_bytes));
       Result("rss_idle_bytes", static_cast<double>(idle.rss_bytes));
       Result("rss_per_connection_bytes",
-             static_cast<double>(idle.rss_bytes - before_connections.rss_bytes) / std::max(opened_, 1));
+             static_cast<double>(idle.rss_bytes - before_connections.rss_bytes) /
+                 std::max(opened_, 1));
       Result("subscribers_closed", static_cast<double>(deliveries_.closed));
       return Report();
     }
@@ -212,7 +219,9 @@ class LoadGenerator {
 
   std::string Channel(int index) const { return absl::StrCat("bench", index); }
   int SubscriberChannel(int subscriber) const { return subscriber % o_.channels; }
-  int WsPort(int subscriber) const { return o_.ws_ports[static_cast<size_t>(subscriber) % o_.ws_ports.size()]; }
+  int WsPort(int subscriber) const {
+    return o_.ws_ports[static_cast<size_t>(subscriber) % o_.ws_ports.size()];
+  }
 
   const std::string& Token(const std::string& path) {
     const int64_t now = NowNanos();
@@ -239,17 +248,22 @@ class LoadGenerator {
     if (o_.target == "channelstream") {
       for (int i = 0; i < std::min(o_.concurrency, 32); ++i) {
         rest_clients.push_back(std::make_unique<HttpClient>());
-        if (!rest_clients.back()->Open(loop_, o_.host, o_.port)) Usage("cannot open a socket to the REST API");
+        if (!rest_clients.back()->Open(loop_, o_.host, o_.port))
+          Usage("cannot open a socket to the REST API");
         idle_rest.push_back(rest_clients.back().get());
       }
     }
     auto finished = [&](bool ok) {
       --in_flight;
-      if (ok) ++opened_; else ++failed_;
+      if (ok)
+        ++opened_;
+      else
+        ++failed_;
     };
     const int64_t deadline = NowNanos() + static_cast<int64_t>(std::max(60.0, count / 100.0) * 1e9);
     while ((next < count || in_flight > 0) && NowNanos() < deadline) {
-      while (next < count && in_flight < o_.concurrency && (o_.target != "channelstream" || !idle_rest.empty())) {
+      while (next < count && in_flight < o_.concurrency &&
+             (o_.target != "channelstream" || !idle_rest.empty())) {
         const int index = next++;
         ++in_flight;
         if (o_.target != "channelstream") {
@@ -260,30 +274,34 @@ class LoadGenerator {
         idle_rest.pop_back();
         std::string body = absl::StrCat(R"({"username":"u)", index, R"(","channels":[")",
                                         Channel(SubscriberChannel(index)), R"("]})");
-        std::string headers = absl::StrCat("Content-Type: application/json\r\nx-channelstream-secret: ",
-                                           Token("/connect"), "\r\n");
-        rest->Request("POST", "/connect", headers, body, [&, rest, index](const HttpClient::Response& response) {
-          if (!rest->closed()) idle_rest.push_back(rest);
-          std::string_view text = response.body;
-          size_t at = text.find("\"conn_id\":\"");
-          if (response.status != 200 || at == std::string_view::npos) {
-            std::fprintf(stderr, "loadgen: /connect answered %d %.*s\n", response.status,
-                         static_cast<int>(std::min<size_t>(text.size(), 200)), text.data());
-            finished(false);
-            return;
-          }
-          std::string conn_id(text.substr(at + 11, 36));
-          if (o_.transport == "longpoll") {
-            StartLongPoll(index, conn_id);
-            finished(true);
-          } else {
-            OpenWs(index, "/ws?conn_id=" + conn_id, finished);
-          }
-        });
+        std::string headers = absl::StrCat(
+            "Content-Type: application/json\r\nx-channelstream-secret: ", Token("/connect"),
+            "\r\n");
+        rest->Request("POST", "/connect", headers, body,
+                      [&, rest, index](const HttpClient::Response& response) {
+                        if (!rest->closed()) idle_rest.push_back(rest);
+                        std::string_view text = response.body;
+                        size_t at = text.find("\"conn_id\":\"");
+                        if (response.status != 200 || at == std::string_view::npos) {
+                          std::fprintf(
+                              stderr, "loadgen: /connect answered %d %.*s\n", response.status,
+                              static_cast<int>(std::min<size_t>(text.size(), 200)), text.data());
+                          finished(false);
+                          return;
+                        }
+                        std::string conn_id(text.substr(at + 11, 36));
+                        if (o_.transport == "longpoll") {
+                          StartLongPoll(index, conn_id);
+                          finished(true);
+                        } else {
+                          OpenWs(index, "/ws?conn_id=" + conn_id, finished);
+                        }
+                      });
       }
       loop_.RunOnce(5);
     }
-    for (auto& subscriber : ws_) subscriber->on_handshake = nullptr;  // `finished` goes out of scope
+    for (auto& subscriber : ws_)
+      subscriber->on_handshake = nullptr;  // `finished` goes out of scope
   }
 
   template <typename Done>
@@ -309,14 +327,15 @@ class LoadGenerator {
     Poll(raw, "/listen?conn_id=" + conn_id);
   }
   void Poll(HttpClient* client, std::string target) {
-    client->Request("GET", target, "", "", [this, client, target](const HttpClient::Response& response) {
-      if (response.status != 200) {
-        ++deliveries_.closed;
-        return;
-      }
-      deliveries_.OnPayload(response.body);
-      if (polling_) Poll(client, target);
-    });
+    client->Request("GET", target, "", "",
+                    [this, client, target](const HttpClient::Response& response) {
+                      if (response.status != 200) {
+                        ++deliveries_.closed;
+                        return;
+                      }
+                      deliveries_.OnPayload(response.body);
+                      if (polling_) Poll(client, target);
+                    });
   }
 
   // Publishes at o_.rate deliveries/s (messages/s = rate / subscribers per channel) for
@@ -325,7 +344,8 @@ class LoadGenerator {
     std::vector<std::unique_ptr<HttpClient>> publishers;
     for (int i = 0; i < o_.publishers; ++i) {
       publishers.push_back(std::make_unique<HttpClient>());
-      if (!publishers.back()->Open(loop_, o_.host, o_.port)) Usage("cannot open a publisher socket");
+      if (!publishers.back()->Open(loop_, o_.host, o_.port))
+        Usage("cannot open a publisher socket");
     }
     std::vector<int> per_channel(static_cast<size_t>(o_.channels), 0);
     for (int i = 0; i < opened_; ++i) ++per_channel[static_cast<size_t>(SubscriberChannel(i))];
@@ -363,11 +383,14 @@ class LoadGenerator {
       for (auto& publisher : publishers) {
         // Rate mode waits until a whole batch is due; saturation keeps every publisher busy.
         const int64_t still_due =
-            o_.rate > 0 ? static_cast<int64_t>(static_cast<double>(now - start) / 1e9 * message_rate) - published
-                        : o_.batch;
+            o_.rate > 0
+                ? static_cast<int64_t>(static_cast<double>(now - start) / 1e9 * message_rate) -
+                      published
+                : o_.batch;
         if (still_due < o_.batch) break;
         if (publisher->closed()) {
-          // The server ended the keep-alive connection (nginx does after keepalive_requests): reopen.
+          // The server ended the keep-alive connection (nginx does after keepalive_requests):
+          // reopen.
           publisher = std::make_unique<HttpClient>();
           if (!publisher->Open(loop_, o_.host, o_.port)) Usage("cannot reopen a publisher socket");
           ++reconnects;
@@ -381,20 +404,23 @@ class LoadGenerator {
           for (int m = 0; m < count; ++m) {
             const int target = m == 0 ? channel : pick(random);
             if (m > 0) body += ",";
-            absl::StrAppend(&body, R"({"channel":")", Channel(target), R"(","user":"bench","message":{"bt":)", sent,
-                            R"(,"pad":")", pad, R"("}})");
+            absl::StrAppend(&body, R"({"channel":")", Channel(target),
+                            R"(","user":"bench","message":{"bt":)", sent, R"(,"pad":")", pad,
+                            R"("}})");
             expected += per_channel[static_cast<size_t>(target)];
           }
           body += "]";
-          std::string headers = absl::StrCat("Content-Type: application/json\r\nx-channelstream-secret: ",
-                                             Token("/message"), "\r\n");
+          std::string headers = absl::StrCat(
+              "Content-Type: application/json\r\nx-channelstream-secret: ", Token("/message"),
+              "\r\n");
           publisher->Request("POST", "/message", headers, body, [&](const HttpClient::Response& r) {
             if (r.status != 200) ++publish_errors;
           });
         } else {
           body = absl::StrCat(R"({"bt":)", sent, R"(,"pad":")", pad, R"("})");
           expected += per_channel[static_cast<size_t>(channel)];
-          publisher->Request("POST", "/pub?id=" + Channel(channel), "Content-Type: application/json\r\n", body,
+          publisher->Request("POST", "/pub?id=" + Channel(channel),
+                             "Content-Type: application/json\r\n", body,
                              [&](const HttpClient::Response& r) {
                                if (r.status < 200 || r.status >= 300) ++publish_errors;
                              });
@@ -422,13 +448,19 @@ class LoadGenerator {
     Result("deliveries_per_s", static_cast<double>(received_at_end) / window);
     Result("expected_deliveries", static_cast<double>(expected));
     Result("received_deliveries", static_cast<double>(deliveries_.received));
-    Result("lost_deliveries", static_cast<double>(std::max<int64_t>(0, expected - deliveries_.received)));
-    Result("loss_ratio", expected > 0 ? static_cast<double>(std::max<int64_t>(0, expected - deliveries_.received)) / expected : 0);
+    Result("lost_deliveries",
+           static_cast<double>(std::max<int64_t>(0, expected - deliveries_.received)));
+    Result(
+        "loss_ratio",
+        expected > 0
+            ? static_cast<double>(std::max<int64_t>(0, expected - deliveries_.received)) / expected
+            : 0);
     Result("p50_ms", deliveries_.latencies.PercentileMs(0.50));
     Result("p99_ms", deliveries_.latencies.PercentileMs(0.99));
     Result("max_ms", deliveries_.latencies.MaxMs());
     Result("server_cpu_seconds", cpu);
-    Result("server_cpu_us_per_delivery", received_at_end > 0 ? cpu / static_cast<double>(received_at_end) * 1e6 : 0);
+    Result("server_cpu_us_per_delivery",
+           received_at_end > 0 ? cpu / static_cast<double>(received_at_end) * 1e6 : 0);
     Result("server_rss_bytes", static_cast<double>(cpu_end.rss_bytes));
     Result("loadgen_cpu_utilization", (self_end - self_start) / window);
     Result("subscribers_closed", static_cast<double>(deliveries_.closed));
@@ -438,10 +470,11 @@ class LoadGenerator {
   void Result(const std::string& key, double value) { results_.emplace_back(key, value); }
 
   int Report() {
-    std::string line = absl::StrCat("{\"label\":", JsonString(o_.label), ",\"target\":", JsonString(o_.target),
-                                    ",\"scenario\":", JsonString(o_.scenario), ",\"transport\":",
-                                    JsonString(o_.transport), ",\"subscribers\":", o_.subscribers,
-                                    ",\"channels\":", o_.channels, ",\"batch\":", o_.batch);
+    std::string line = absl::StrCat(
+        "{\"label\":", JsonString(o_.label), ",\"target\":", JsonString(o_.target),
+        ",\"scenario\":", JsonString(o_.scenario), ",\"transport\":", JsonString(o_.transport),
+        ",\"subscribers\":", o_.subscribers, ",\"channels\":", o_.channels,
+        ",\"batch\":", o_.batch);
     for (const auto& [key, value] : results_) {
       char number[64];
       std::snprintf(number, sizeof number, "%.6g", std::isfinite(value) ? value : 0.0);
