@@ -380,6 +380,19 @@ HttpResponse MakeResponse(const HttpRequestHeader& request, http::status status,
   return response;
 }
 
+HttpServerOptions::HttpServerOptions() : HttpServerOptions(Config()) {}
+
+HttpServerOptions::HttpServerOptions(const Config& config)
+    : host(config.GetString("host")),
+      port(static_cast<int>(config.GetInt("port"))),
+      threads(static_cast<int>(config.GetInt("io_threads"))),
+      max_body_bytes(static_cast<size_t>(config.GetInt("max_request_body_bytes"))),
+      max_connections(config.GetInt("max_connections")),
+      max_unauthenticated_body_bytes(
+          static_cast<size_t>(config.GetInt("max_unauthenticated_body_bytes"))),
+      max_unauthenticated_bytes_in_flight(
+          static_cast<size_t>(config.GetInt("max_unauthenticated_bytes_in_flight"))) {}
+
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {
   int threads =

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/config.h"
 #include "common/tls_context.h"
 
 namespace channelstream::common {
@@ -116,16 +117,23 @@ class HttpExchange {
 using HttpHandler = std::function<void(std::shared_ptr<HttpExchange>)>;
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 8000;  // 0: pick a free port (tests); see HttpServer::port()
-  int threads = 0;  // 0: one per core
-  size_t max_body_bytes = 1 << 20;
+  // The configuration key table's defaults (common/config_keys.cc), so they are written once.
+  HttpServerOptions();
+  // The keyed fields from `config`. TLS is left unset: common::HttpServerOptionsFromConfig loads
+  // the certificate, which can fail at startup.
+  explicit HttpServerOptions(const Config& config);
+
+  std::string host;       // key host
+  int port;               // key port; 0: pick a free port (tests), see HttpServer::port()
+  int threads;            // key io_threads; 0: one per core
+  size_t max_body_bytes;  // key max_request_body_bytes
   double idle_timeout_seconds = 60;  // keep-alive connections idle this long are closed
-  // Open connections beyond which new ones get a 503 and are closed at once (0: derived from
-  // the open-files limit, keeping a reserve for everything else the process opens).
-  int64_t max_connections = 0;
-  size_t max_unauthenticated_body_bytes = 16 << 10;      // per request (sign-in form, /disconnect)
-  size_t max_unauthenticated_bytes_in_flight = 1 << 20;  // all such bodies being read at once
+  // Key max_connections: open connections beyond which new ones get a 503 and are closed at once
+  // (0: derived from the open-files limit, keeping a reserve for everything else the process
+  // opens).
+  int64_t max_connections;
+  size_t max_unauthenticated_body_bytes;       // per request (sign-in form, /disconnect)
+  size_t max_unauthenticated_bytes_in_flight;  // all such bodies being read at once
   double accept_retry_max_seconds = 1;  // back-off ceiling while accept() finds no descriptors
   // Set: the port speaks only TLS (https, wss) with this context's current certificate.
   std::shared_ptr<TlsContext> tls;

@@ -87,16 +87,7 @@ void ExitWithStartupError(const std::string& message) {
 }
 
 HttpServerOptions HttpServerOptionsFromConfig(const Config& config) {
-  HttpServerOptions options;
-  options.host = config.GetString("host");
-  options.port = static_cast<int>(config.GetInt("port"));
-  options.threads = static_cast<int>(config.GetInt("io_threads"));
-  options.max_body_bytes = static_cast<size_t>(config.GetInt("max_request_body_bytes"));
-  options.max_connections = config.GetInt("max_connections");
-  options.max_unauthenticated_body_bytes =
-      static_cast<size_t>(config.GetInt("max_unauthenticated_body_bytes"));
-  options.max_unauthenticated_bytes_in_flight =
-      static_cast<size_t>(config.GetInt("max_unauthenticated_bytes_in_flight"));
+  HttpServerOptions options(config);
   TlsSettings tls{config.GetString("tls_cert"), config.GetString("tls_key"),
                   config.GetString("tls_min_version")};
   if (tls.min_version != "1.2" && tls.min_version != "1.3")

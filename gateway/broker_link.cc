@@ -77,6 +77,17 @@ void BrokerLink::Send(uint64_t generation, v1::GatewayUp message) {
   changed_.notify_all();
 }
 
+void BrokerLink::SendAttach(uint64_t generation, uint64_t handle, const std::string& conn_id,
+                            google::protobuf::RepeatedPtrField<v1::Position>* since) {
+  v1::GatewayUp up;
+  v1::Attach* attach = up.mutable_attach();
+  attach->set_handle(handle);
+  attach->set_conn_id(conn_id);
+  attach->set_catchup(true);
+  attach->mutable_since()->Swap(since);
+  Send(generation, std::move(up));
+}
+
 void BrokerLink::RunReader() {
   bool first_attempt = true;
   while (true) {

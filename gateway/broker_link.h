@@ -48,6 +48,10 @@ class BrokerLink {
   uint64_t generation() const;
   // Queues `message` for stream `generation`; dropped when that stream is no longer live.
   void Send(uint64_t generation, v1::GatewayUp message);
+  // The Attach a new WebSocket or long poll sends: catch-up wanted, from `since` when the client
+  // presented positions (taken).
+  void SendAttach(uint64_t generation, uint64_t handle, const std::string& conn_id,
+                  google::protobuf::RepeatedPtrField<v1::Position>* since);
 
  private:
   void RunReader();

@@ -23,13 +23,7 @@ void LongPoll::Start(const std::string& conn_id,
   generation_ = shard_->link().generation();
   if (!connection_.Start(/*broker_available=*/generation_ != 0)) return;
   shard_->Register(handle_, shared_from_this());
-  v1::GatewayUp up;
-  auto* attach = up.mutable_attach();
-  attach->set_handle(handle_);
-  attach->set_conn_id(conn_id);
-  attach->set_catchup(true);
-  attach->mutable_since()->Swap(&since);
-  shard_->link().Send(generation_, std::move(up));
+  shard_->link().SendAttach(generation_, handle_, conn_id, &since);
 }
 
 void LongPoll::ArmTimer(SteadyTime deadline) {

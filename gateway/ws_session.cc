@@ -57,15 +57,7 @@ void WsSession::Start(std::string handshake_response, std::string_view leftover,
     if (generation_ == 0) refusal = WsConnection::Refusal{ws::kInternalError, "broker unavailable"};
   }
   connection_.Start(Now(), MakeRawFrame(std::move(handshake_response)), leftover, conn_id, refusal,
-                    [&] {
-                      v1::GatewayUp up;
-                      auto* attach = up.mutable_attach();
-                      attach->set_handle(handle_);
-                      attach->set_conn_id(conn_id);
-                      attach->set_catchup(true);
-                      attach->mutable_since()->Swap(&since);
-                      shard_->link().Send(generation_, std::move(up));
-                    });
+                    [&] { shard_->link().SendAttach(generation_, handle_, conn_id, &since); });
   // TLS: bytes decrypted past the upgrade request may wait inside OpenSSL, where no epoll
   // edge will ever report them.
   if (ssl_ != nullptr && fd_ >= 0 && !connection_.closed() && SSL_pending(ssl_) > 0)

@@ -17,22 +17,13 @@ import requests
 import websocket
 
 from server_fixture import Server, binary, free_port, wait_for_port
+from waits import wait_until
 
 OUTAGE_SECONDS = 20  # gRPC's default backoff would wait until ~26 s for the next attempt
 RECONNECT_LIMIT = 1.5  # seconds from the broker's port accepting to /ready and a REST call
 DRAIN_TIMEOUT = 30  # generous: a loaded machine (or ASan) reads the 6.5 MB slowly; the drain ends when it has
 MESSAGES = 400  # x 16 KiB: more than loopback socket buffers hold, so frames wait in the gateway
 PAD = "x" * 16000
-
-
-def wait_until(predicate, timeout, interval=0.02):
-    """Polls `predicate` until it returns something true; returns that, or None at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def status_of(method, url, **kwargs):
